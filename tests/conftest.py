@@ -1,0 +1,12 @@
+"""Shared test setup: the repo root on sys.path and the sandbox fixtures for every test."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest_plugins = ["tests.sandbox_fixtures"]
