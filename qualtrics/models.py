@@ -1,0 +1,123 @@
+"""Records the client returns. Plain frozen dataclasses: callers (workspace, CLI) never see raw JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+ScaleKind = Literal["0-10", "1-5", "1-7", "other"]
+MetricSuggestion = Literal["nps", "csat", "ces"]
+
+#: Metadata columns every ResponseBatch frame starts with, in this order.
+METADATA_COLUMNS: tuple[str, ...] = ("responseId", "recordedDate", "finished")
+
+
+@dataclass(frozen=True)
+class Account:
+    """``GET /whoami``: who the credentials belong to and which data center serves them."""
+
+    user_id: str
+    user_name: str
+    first_name: str
+    last_name: str
+    email: str
+    datacenter: str
+    brand_id: str
+    account_type: str
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.user_name or self.user_id
+
+
+@dataclass(frozen=True)
+class PermissionCheck:
+    """The six Qualtrics permissions the product needs, split into granted and missing (UI names)."""
+
+    granted: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: str
+    name: str
+    owner_id: str
+    is_active: bool
+    last_modified: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer option. ``value`` is what exports hold for it: the recode value if set, else the choice id."""
+
+    value: str
+    label: str
+    recode: float | None
+
+
+@dataclass(frozen=True)
+class Scale:
+    kind: ScaleKind
+    minimum: float | None
+    maximum: float | None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A trackable question: single-answer with a scale. Matrix rows appear as their own ``QIDn_m`` question."""
+
+    id: str
+    export_tag: str
+    text: str
+    type: str
+    selector: str
+    choices: tuple[Choice, ...]
+    scale: Scale
+    suggested_type: MetricSuggestion | None
+    parent_id: str | None = None
+    row_label: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedQuestion:
+    """A question that cannot be tracked as a metric, with the reason (shown by the CLI and the wizard)."""
+
+    id: str
+    export_tag: str
+    text: str
+    type: str
+    selector: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuestionCatalog:
+    """Everything a survey definition yielded: trackable questions and the ones skipped with a reason."""
+
+    survey_id: str
+    survey_name: str
+    questions: tuple[Question, ...]
+    skipped: tuple[SkippedQuestion, ...] = field(default=())
+
+
+@dataclass(frozen=True, eq=False)
+class ResponseBatch:
+    """A bounded slice of an export, columnar.
+
+    ``frame`` columns: ``responseId`` (str), ``recordedDate`` (str, ISO-8601 UTC ``YYYY-MM-DDTHH:MM:SSZ``),
+    ``finished`` (bool), one column per requested question id (exported value as str, missing when
+    unanswered), then one column per requested embedded-data field.
+    """
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
