@@ -1,0 +1,276 @@
+"""Answer mappings: which sentiment (and, for CSAT, which score) each exported value stands for.
+
+A mapping is small (one row per answer choice) while the answers are many, so lookups
+factorise the answers once and resolve only the distinct values in Python; everything per
+answer stays in numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scoring.exclusions import is_not_an_answer
+from scoring.sentiment import SENTIMENT_CODE, MetricType, Sentiment
+from scoring.values import canonical_value, numeric_value
+
+UNANSWERED = -2
+UNMAPPED = -1
+
+# Boundaries of the thirds on a scale normalised to [0, 1]; the tolerance keeps 1–7's "3"
+# (exactly one third) on the negative side, as design.md §2 requires.
+_THIRD = 1.0 / 3.0
+_EPS = 1e-9
+
+
+class MappingError(ValueError):
+    """A mapping cannot produce the requested score; the message names the offending choices."""
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One answer choice: the value as exported, its label, its sentiment and its CSAT score."""
+
+    value: str
+    label: str
+    sentiment: Sentiment
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class RowCounts:
+    """Answers tallied per mapping row, plus the answers that fit no row."""
+
+    per_row: np.ndarray  # float64, one entry per mapping row (weighted counts)
+    unanswered: float
+    unmapped: float
+    unmapped_values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnswerMapping:
+    """The full mapping of a metric's question; immutable, edited by building a new one."""
+
+    rows: tuple[MappingRow, ...]
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rows = tuple(self.rows)
+        object.__setattr__(self, "rows", rows)
+        index: dict[str, int] = {}
+        for position, row in enumerate(rows):
+            key = canonical_value(row.value)
+            if key is None:
+                raise MappingError(f"Answer choice {row.label!r} has an empty value.")
+            if key in index:
+                raise MappingError(f"Value {row.value!r} appears twice in the mapping.")
+            index[key] = position
+        object.__setattr__(self, "_index", index)
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def row_for(self, value: Any) -> MappingRow | None:
+        """The row an exported value maps to, or None (unanswered or unmapped)."""
+        key = canonical_value(value)
+        position = None if key is None else self._index.get(key)
+        return None if position is None else self.rows[position]
+
+    def row_indices(self, values: Any) -> np.ndarray:
+        """Row position of every answer (vectorised): UNANSWERED (-2), UNMAPPED (-1) or 0..n-1."""
+        codes, uniques = pd.factorize(_as_series(values), use_na_sentinel=True)
+        lookup = np.empty(len(uniques) + 1, dtype=np.int64)
+        lookup[-1] = UNANSWERED  # factorize's NA sentinel -1 indexes the last slot
+        for i, unique in enumerate(uniques):
+            key = canonical_value(unique)
+            lookup[i] = UNANSWERED if key is None else self._index.get(key, UNMAPPED)
+        return lookup[codes]
+
+    def sentiments(self, values: Any) -> np.ndarray:
+        """Sentiment of every answer as an object array; None for unanswered or unmapped."""
+        table = np.array([row.sentiment for row in self.rows] + [None, None], dtype=object)
+        # UNMAPPED (-1) and UNANSWERED (-2) land on the two trailing None entries.
+        return table[self.row_indices(values)]
+
+    def count(self, values: Any, weights: Any = None) -> RowCounts:
+        """Tally answers per row; `weights` are counts (e.g. from SQL `GROUP BY value`)."""
+        series = _as_series(values)
+        rows = self.row_indices(series)
+        w = _weights(weights, len(rows))
+        mapped = rows >= 0
+        per_row = np.bincount(rows[mapped], weights=w[mapped], minlength=len(self.rows))
+        unmapped_mask = rows == UNMAPPED
+        unmapped_values: tuple[str, ...] = ()
+        if unmapped_mask.any():
+            seen = pd.unique(series[unmapped_mask & (w > 0)])
+            unmapped_values = tuple(sorted({str(canonical_value(v)) for v in seen}))
+        return RowCounts(
+            per_row=per_row.astype(np.float64),
+            unanswered=float(w[rows == UNANSWERED].sum()),
+            unmapped=float(w[unmapped_mask].sum()),
+            unmapped_values=unmapped_values,
+        )
+
+    # --- derived facts ---------------------------------------------------------------------
+
+    def sentiment_codes(self) -> np.ndarray:
+        """Per-row sentiment code (index into SENTIMENT_ORDER), for vectorised tallies."""
+        return np.array([SENTIMENT_CODE[row.sentiment] for row in self.rows], dtype=np.int64)
+
+    def scores(self) -> np.ndarray:
+        """Per-row CSAT score, NaN where the row has none."""
+        return np.array(
+            [np.nan if row.score is None else float(row.score) for row in self.rows],
+            dtype=np.float64,
+        )
+
+    def missing_scores(self) -> tuple[MappingRow, ...]:
+        """Counted rows without a score: CSAT cannot be computed while any exist."""
+        return tuple(r for r in self.rows if r.sentiment != Sentiment.EXCLUDED and r.score is None)
+
+    def score_range(self) -> tuple[float, float] | None:
+        """Lowest and highest score among counted rows (the bounds of any CSAT mean)."""
+        scores = [r.score for r in self.rows if r.sentiment != Sentiment.EXCLUDED and r.score is not None]
+        return (min(scores), max(scores)) if scores else None
+
+    # --- editing -------------------------------------------------------------------------
+
+    def with_row(self, value: Any, *, sentiment: Sentiment | None = None, score: float | None | type[...] = ...) -> AnswerMapping:
+        """A copy where the row for `value` has a new sentiment and/or score (user override)."""
+        key = canonical_value(value)
+        if key is None or key not in self._index:
+            raise MappingError(f"No answer choice with value {value!r} in this mapping.")
+        position = self._index[key]
+        row = self.rows[position]
+        changes: dict[str, Any] = {}
+        if sentiment is not None:
+            changes["sentiment"] = Sentiment(sentiment)
+        if score is not ...:
+            changes["score"] = None if score is None else float(score)
+        rows = list(self.rows)
+        rows[position] = replace(row, **changes)
+        return AnswerMapping(tuple(rows))
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Plain dicts (JSON-ready) so the workspace can store a mapping."""
+        return [
+            {"value": r.value, "label": r.label, "sentiment": str(r.sentiment), "score": r.score}
+            for r in self.rows
+        ]
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> AnswerMapping:
+        """Inverse of `to_records`."""
+        return cls(
+            tuple(
+                MappingRow(
+                    value=str(r["value"]),
+                    label=str(r.get("label", r["value"])),
+                    sentiment=Sentiment(r["sentiment"]),
+                    score=None if r.get("score") is None else float(r["score"]),
+                )
+                for r in records
+            )
+        )
+
+
+def default_mapping(
+    metric_type: MetricType | str,
+    choices: Sequence[tuple[str, str, float | None]],
+    scale: tuple[float, float] | None = None,
+) -> AnswerMapping:
+    """The default mapping of design.md §2 for a question's choices `(value, label, recode)`.
+
+    N/A-like labels are Excluded first, so an out-of-scale recode such as 99 cannot stretch
+    the scale; the scale is then read from the remaining numeric choices (recode if set, else
+    the exported value). NPS is split 0–6 / 7–8 / 9–10 on the scale normalised to 0–10; CES
+    and CSAT in thirds, which gives exactly 1–2/3/4–5 on 1–5 and 1–3/4/5–7 on 1–7. A CSAT
+    row's score is its numeric value; choices with no number keep score None (and Neutral)
+    so the user must map them. Pass `scale` (lowest, highest) when the choices seen are only
+    part of the scale, e.g. when they were collected from answers rather than the survey.
+    """
+    metric = MetricType(metric_type)
+    positions: list[float | None] = []
+    excluded: list[bool] = []
+    for value, label, recode in choices:
+        excluded.append(is_not_an_answer(label))
+        positions.append(float(recode) if recode is not None else numeric_value(value))
+    counted = [p for p, x in zip(positions, excluded) if p is not None and not x]
+    if scale is not None:
+        low, high = float(scale[0]), float(scale[1])
+    else:
+        low, high = (min(counted), max(counted)) if counted else (0.0, 0.0)
+    rows = []
+    for (value, label, _), position, is_excluded in zip(choices, positions, excluded):
+        if is_excluded:
+            sentiment = Sentiment.EXCLUDED
+        elif position is None:
+            sentiment = Sentiment.NEUTRAL
+        else:
+            sentiment = _default_sentiment(metric, position, low, high)
+        score = position if (metric == MetricType.CSAT and not is_excluded) else None
+        rows.append(MappingRow(str(value), str(label), sentiment, score))
+    return AnswerMapping(tuple(rows))
+
+
+def infer_scale(metric_type: MetricType | str, numbers: Iterable[float]) -> tuple[float, float] | None:
+    """The full scale that answers seen in an export most likely come from.
+
+    Answers rarely cover every point (nobody may have chosen 1), so reading the scale from the
+    observed range would shift the thirds. NPS is 0–10 by definition; whole numbers within
+    1–5 or 1–7 are taken as those standard scales; anything else keeps its observed range.
+    """
+    metric = MetricType(metric_type)
+    found = [float(x) for x in numbers]
+    if not found:
+        return None
+    low, high = min(found), max(found)
+    whole = all(x.is_integer() for x in found)
+    if metric == MetricType.NPS and whole and low >= 0 and high <= 10:
+        return (0.0, 10.0)
+    if metric != MetricType.NPS and whole and low >= 1:
+        if high <= 5:
+            return (1.0, 5.0)
+        if high <= 7:
+            return (1.0, 7.0)
+    return (low, high)
+
+
+def _default_sentiment(metric: MetricType, position: float, low: float, high: float) -> Sentiment:
+    if high == low:
+        return Sentiment.NEUTRAL
+    fraction = (position - low) / (high - low)
+    if metric == MetricType.NPS:
+        on_ten = fraction * 10.0
+        if on_ten <= 6.0 + _EPS:
+            return Sentiment.NEGATIVE
+        if on_ten <= 8.0 + _EPS:
+            return Sentiment.NEUTRAL
+        return Sentiment.POSITIVE
+    if fraction <= _THIRD + _EPS:
+        return Sentiment.NEGATIVE
+    if fraction >= 2 * _THIRD - _EPS:
+        return Sentiment.POSITIVE
+    return Sentiment.NEUTRAL
+
+
+def _as_series(values: Any) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    if isinstance(values, (pd.Index, pd.Categorical, np.ndarray)):
+        return pd.Series(values)
+    return pd.Series(list(values), dtype=object)
+
+
+def _weights(weights: Any, n: int) -> np.ndarray:
+    if weights is None:
+        return np.ones(n, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(w) != n:
+        raise ValueError(f"Got {len(w)} weights for {n} answers; they must match one to one.")
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise ValueError("Weights are answer counts and must be finite and non-negative.")
+    return w
