@@ -81,7 +81,7 @@ class AnswerMapping:
 
     def row_indices(self, values: Any) -> np.ndarray:
         """Row position of every answer (vectorised): UNANSWERED (-2), UNMAPPED (-1) or 0..n-1."""
-        codes, uniques = pd.factorize(_as_series(values), use_na_sentinel=True)
+        codes, uniques = pd.factorize(_as_array(values), use_na_sentinel=True)
         lookup = np.empty(len(uniques) + 1, dtype=np.int64)
         lookup[-1] = UNANSWERED  # factorize's NA sentinel -1 indexes the last slot
         for i, unique in enumerate(uniques):
@@ -97,20 +97,22 @@ class AnswerMapping:
 
     def count(self, values: Any, weights: Any = None) -> RowCounts:
         """Tally answers per row; `weights` are counts (e.g. from SQL `GROUP BY value`)."""
-        series = _as_series(values)
-        rows = self.row_indices(series)
-        w = _weights(weights, len(rows))
+        answers = _as_array(values)
+        rows = self.row_indices(answers)
+        w = None if weights is None else _weights(weights, len(rows))
         mapped = rows >= 0
-        per_row = np.bincount(rows[mapped], weights=w[mapped], minlength=len(self.rows))
+        per_row = np.bincount(rows[mapped], weights=None if w is None else w[mapped], minlength=len(self.rows))
         unmapped_mask = rows == UNMAPPED
+        unanswered_mask = rows == UNANSWERED
         unmapped_values: tuple[str, ...] = ()
         if unmapped_mask.any():
-            seen = pd.unique(series[unmapped_mask & (w > 0)])
+            present = unmapped_mask if w is None else unmapped_mask & (w > 0)
+            seen = pd.unique(answers[present])
             unmapped_values = tuple(sorted({str(canonical_value(v)) for v in seen}))
         return RowCounts(
             per_row=per_row.astype(np.float64),
-            unanswered=float(w[rows == UNANSWERED].sum()),
-            unmapped=float(w[unmapped_mask].sum()),
+            unanswered=float(unanswered_mask.sum() if w is None else w[unanswered_mask].sum()),
+            unmapped=float(unmapped_mask.sum() if w is None else w[unmapped_mask].sum()),
             unmapped_values=unmapped_values,
         )
 
@@ -257,12 +259,18 @@ def _default_sentiment(metric: MetricType, position: float, low: float, high: fl
     return Sentiment.NEUTRAL
 
 
-def _as_series(values: Any) -> pd.Series:
+def _as_array(values: Any) -> Any:
+    """Answers as something pd.factorize and boolean masks accept, without copying when possible.
+
+    Plain lists become object arrays: letting pandas infer a string dtype costs more than the
+    whole scoring of a million answers.
+    """
     if isinstance(values, pd.Series):
         return values.reset_index(drop=True)
-    if isinstance(values, (pd.Index, pd.Categorical, np.ndarray)):
-        return pd.Series(values)
-    return pd.Series(list(values), dtype=object)
+    if isinstance(values, (pd.Index, pd.Categorical, np.ndarray)) or hasattr(values, "__array__"):
+        array = values if isinstance(values, (pd.Index, pd.Categorical)) else np.asarray(values)
+        return array.reshape(-1) if isinstance(array, np.ndarray) else array
+    return np.asarray(list(values), dtype=object).reshape(-1)
 
 
 def _weights(weights: Any, n: int) -> np.ndarray:
