@@ -1,0 +1,185 @@
+"""QualtricsClient: the one object the workspace and the CLI use to talk to Qualtrics API v3.
+
+Every request goes through :meth:`QualtricsClient._send`: secure-transport check, auth headers (refreshing an
+OAuth token ahead of expiry), retries for 429/5xx/dropped connections (urllib3 Retry in the session's adapter),
+one credential recovery after a 401, and the mapping of failures onto the typed errors of ``qualtrics.errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from qualtrics.auth import (
+    ApiTokenCredentials,
+    ClientCredentials,
+    Credentials,
+    OAuthApp,
+    OAuthCredentials,
+    TokenCallback,
+)
+from qualtrics.definitions import parse_definition
+from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
+from qualtrics.export import SYNC_FORMAT, Export, PollPolicy
+from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress
+from qualtrics.models import Account, PermissionCheck, Question, QuestionCatalog, Survey
+from qualtrics.permissions import check_permissions
+from qualtrics.settings import normalise_base_url
+from qualtrics.transport import RetryPolicy, ensure_secure_transport, raise_for_status, retrying_session, send
+
+log = logging.getLogger(__name__)
+
+_MAX_PAGES = 10_000  # a guard against a server that keeps answering with the same nextPage
+
+
+class QualtricsClient:
+    """Qualtrics API v3 over ``{base_url}/API/v3`` with the given credentials."""
+
+    def __init__(self, base_url: str, credentials: Credentials, *, retry: RetryPolicy = RetryPolicy(),
+                 poll: PollPolicy = PollPolicy()) -> None:
+        self.base_url = normalise_base_url(base_url)
+        ensure_secure_transport(self.base_url)
+        self.api_url = f"{self.base_url}/API/v3"
+        self.credentials = credentials
+        self.retry = retry
+        self.poll = poll
+        self._session = retrying_session(retry)
+
+    # -- constructors -------------------------------------------------------------------------------------
+    @classmethod
+    def with_api_token(cls, base_url: str, api_token: str, **options: Any) -> "QualtricsClient":
+        return cls(base_url, ApiTokenCredentials(api_token), **options)
+
+    @classmethod
+    def with_oauth(cls, app: OAuthApp, token: Mapping[str, Any], on_token: TokenCallback | None = None,
+                   **options: Any) -> "QualtricsClient":
+        """Authorization-code tokens; ``on_token`` receives every refreshed token so the caller can persist it."""
+        policy = options.get("retry", RetryPolicy())
+        return cls(app.base_url, OAuthCredentials(app, token, on_token, policy), **options)
+
+    @classmethod
+    def with_client_credentials(cls, app: OAuthApp, on_token: TokenCallback | None = None,
+                                token: Mapping[str, Any] | None = None, **options: Any) -> "QualtricsClient":
+        policy = options.get("retry", RetryPolicy())
+        return cls(app.base_url, ClientCredentials(app, token, on_token, policy), **options)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "QualtricsClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"QualtricsClient({self.base_url!r}, {self.credentials!r})"
+
+    # -- HTTP ---------------------------------------------------------------------------------------------
+    def _url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            # Follow server-given links (nextPage) on our own origin only, so tokens never go elsewhere.
+            parts = urlsplit(path_or_url)
+            base = urlsplit(self.base_url)
+            return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+        return f"{self.api_url}/{path_or_url.lstrip('/')}"
+
+    def _send(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
+        url = self._url(path)
+        for attempt in range(2):
+            headers = self.credentials.headers()
+            response = send(self._session, method, url, what, timeout=self.retry.timeout,
+                            headers={**headers, "Accept": "application/json"}, **kwargs)
+            if response.status_code != 401:
+                break
+            recovered = attempt == 0 and self.credentials.recover_from_401(response, headers)
+            response.close()
+            if not recovered:
+                raise self.credentials.unauthorized(what)
+        raise_for_status(response, what)
+        return response
+
+    def _json(self, response: requests.Response, what: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            raise QualtricsError(f"Qualtrics sent an unreadable answer for {what}; try again.") from None
+        result = body.get("result") if isinstance(body, Mapping) else None
+        if not isinstance(result, Mapping):
+            raise QualtricsError(f"Qualtrics' answer for {what} has no result; try again.")
+        return dict(result)
+
+    def get_json(self, path: str, what: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self._json(self._send("GET", path, what, params=params), what)
+
+    def post_json(self, path: str, what: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._json(self._send("POST", path, what, json=dict(body)), what)
+
+    def stream(self, path: str, what: str) -> requests.Response:
+        return self._send("GET", path, what, stream=True)
+
+    # -- API ----------------------------------------------------------------------------------------------
+    def whoami(self) -> Account:
+        r = self.get_json("whoami", "your Qualtrics account")
+        return Account(
+            user_id=str(r.get("userId") or ""), user_name=str(r.get("userName") or ""),
+            first_name=str(r.get("firstName") or ""), last_name=str(r.get("lastName") or ""),
+            email=str(r.get("email") or ""), datacenter=str(r.get("datacenter") or ""),
+            brand_id=str(r.get("brandId") or ""), account_type=str(r.get("accountType") or ""))
+
+    def permissions(self, account: Account | None = None) -> PermissionCheck:
+        """The six permissions the product needs, read from ``GET /users/{userId}`` (see qualtrics.permissions)."""
+        account = account or self.whoami()
+        user = self.get_json(f"users/{account.user_id}", "your Qualtrics user permissions")
+        return check_permissions(user.get("permissions"))
+
+    def surveys(self) -> list[Survey]:
+        """Every survey the account can see, following ``nextPage`` across all pages."""
+        surveys: list[Survey] = []
+        seen: set[str] = set()
+        page: str | None = "surveys"
+        for _ in range(_MAX_PAGES):
+            if page is None or page in seen:
+                break
+            seen.add(page)
+            result = self.get_json(page, "the survey list")
+            for s in result.get("elements") or []:
+                surveys.append(Survey(
+                    id=str(s.get("id") or ""), name=str(s.get("name") or ""),
+                    owner_id=str(s.get("ownerId") or ""), is_active=bool(s.get("isActive")),
+                    last_modified=str(s.get("lastModified") or s.get("lastModifiedDate") or "")))
+            page = result.get("nextPage") or None
+        return surveys
+
+    def definition(self, survey_id: str) -> dict[str, Any]:
+        """The survey definition: ``/survey-definitions/{id}`` (PascalCase), falling back to the older
+        ``/surveys/{id}`` (camelCase) when the first is refused or missing."""
+        what = f"survey {survey_id}"
+        try:
+            return self.get_json(f"survey-definitions/{survey_id}", what)
+        except (NotFound, PermissionDenied) as first:
+            try:
+                return self.get_json(f"surveys/{survey_id}", what)
+            except (NotFound, PermissionDenied):
+                raise first from None
+
+    def question_catalog(self, survey_id: str) -> QuestionCatalog:
+        """Trackable questions plus the skipped ones with their reasons."""
+        return parse_definition(self.definition(survey_id))
+
+    def questions(self, survey_id: str) -> list[Question]:
+        return list(self.question_catalog(survey_id).questions)
+
+    def export_responses(self, survey_id: str, question_ids: Sequence[str], *,
+                         continuation_token: str | None = None, embedded_data: Sequence[str] = (),
+                         progress: Progress | None = None, fmt: str = SYNC_FORMAT,
+                         batch_rows: int = DEFAULT_BATCH_ROWS) -> Export:
+        """An export of ``question_ids`` (``QIDn`` or matrix rows ``QIDn_m``); nothing runs until
+        ``Export.batches()`` is iterated. Pass the previous ``continuation_token`` for only new responses."""
+        return Export(self, survey_id, question_ids, continuation_token=continuation_token,
+                      embedded_data=embedded_data, progress=progress, fmt=fmt, poll=self.poll,
+                      batch_rows=batch_rows)

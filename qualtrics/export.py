@@ -1,0 +1,224 @@
+"""The asynchronous response export: start, poll, download, then parse incrementally.
+
+Nothing is held in memory beyond one batch: the file is streamed to a temporary directory (deleted when the
+batches are consumed or the generator is closed) and read back with :func:`read_export_file`.
+A damaged download (broken zip, connection dropped mid-body) is fetched once more before giving up.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_random,
+)
+
+from qualtrics.errors import CorruptExport, ExportFailed, ExportTimeout, QualtricsError
+from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, read_export_file
+from qualtrics.models import ResponseBatch
+
+#: Metadata the sync needs; everything else (IP address, location...) is left out of the export on purpose.
+SURVEY_METADATA_IDS: tuple[str, ...] = ("recordedDate", "finished", "_recordId")
+#: Format of the sync path: CSV parsed with pandas' chunked C reader measured fastest (bench/bench_export.py).
+SYNC_FORMAT = "csv"
+_DOWNLOAD_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Export polling: exponential backoff from ``initial`` up to ``maximum`` seconds, until ``deadline``."""
+
+    initial: float = 0.25
+    factor: float = 1.6
+    maximum: float = 5.0
+    deadline: float = 900.0
+
+
+class Api(Protocol):
+    """The slice of QualtricsClient an export needs (kept narrow so the export logic is testable alone)."""
+
+    def post_json(self, path: str, what: str, body: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def get_json(self, path: str, what: str) -> dict[str, Any]: ...
+
+    def stream(self, path: str, what: str) -> requests.Response: ...
+
+
+def parent_question_ids(question_ids: Sequence[str]) -> list[str]:
+    """``QID7_3`` (a matrix row) is exported by asking for ``QID7``."""
+    return list(dict.fromkeys(q.split("_", 1)[0] if q.startswith("QID") else q for q in question_ids))
+
+
+class _DamagedDownload(Exception):
+    """Internal: the downloaded file is unusable; try once more."""
+
+
+def _check_zip(path: Path) -> None:
+    if not zipfile.is_zipfile(path):
+        # Uncompressed exports (compress=false) are not zips; anything else claiming to be one is broken.
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"PK":
+                raise _DamagedDownload("broken zip")
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.testzip() is not None or not archive.infolist():
+                raise _DamagedDownload("zip member fails its CRC check")
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise _DamagedDownload(str(exc)) from exc
+
+
+class Export:
+    """One export job. Iterate :meth:`batches` once; ``continuation_token`` is set after the last batch."""
+
+    def __init__(self, api: Api, survey_id: str, question_ids: Sequence[str], *,
+                 continuation_token: str | None = None, embedded_data: Sequence[str] = (),
+                 progress: Progress | None = None, fmt: str = SYNC_FORMAT, poll: PollPolicy = PollPolicy(),
+                 batch_rows: int = DEFAULT_BATCH_ROWS) -> None:
+        self._api = api
+        self.survey_id = survey_id
+        self.question_ids = tuple(dict.fromkeys(question_ids))
+        self.embedded_data = tuple(dict.fromkeys(embedded_data))
+        self._start_token = continuation_token
+        self._progress = progress or (lambda stage, fraction: None)
+        self._format = fmt
+        self._poll = poll
+        self._batch_rows = batch_rows
+        self._next_token: str | None = None
+        self.continuation_token: str | None = None
+        self.rows = 0
+        self._consumed = False
+
+    # -- the three API steps -------------------------------------------------------------------------------
+    def _request_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "format": self._format,
+            "compress": True,
+            "useLabels": False,
+            "timeZone": "UTC",
+            "surveyMetadataIds": list(SURVEY_METADATA_IDS),
+            "allowContinuation": True,
+        }
+        if self.question_ids:
+            body["questionIds"] = parent_question_ids(self.question_ids)
+        if self.embedded_data:
+            body["embeddedDataIds"] = list(self.embedded_data)
+        if self._start_token:
+            body["continuationToken"] = self._start_token
+        return body
+
+    def _start(self) -> str:
+        self._progress("export", 0.0)
+        result = self._api.post_json(f"surveys/{self.survey_id}/export-responses",
+                                     f"the export of survey {self.survey_id}", self._request_body())
+        progress_id = result.get("progressId")
+        if not progress_id:
+            raise QualtricsError(f"Qualtrics did not start the export of survey {self.survey_id}; try again.")
+        return str(progress_id)
+
+    def _wait(self, progress_id: str) -> dict[str, Any]:
+        what = f"the export job of survey {self.survey_id}"
+
+        def check() -> dict[str, Any]:
+            result = self._api.get_json(f"surveys/{self.survey_id}/export-responses/{progress_id}", what)
+            self._progress("export", min(float(result.get("percentComplete") or 0.0) / 100.0, 1.0))
+            return result
+
+        policy = self._poll
+        poller = Retrying(
+            retry=retry_if_result(lambda r: r.get("status") not in ("complete", "failed")),
+            wait=wait_exponential(multiplier=policy.initial, exp_base=policy.factor, max=policy.maximum)
+            + wait_random(0, policy.initial / 2),
+            stop=stop_after_delay(policy.deadline),
+        )
+        try:
+            result = poller(check)
+        except RetryError:
+            raise ExportTimeout(
+                f"The export of survey {self.survey_id} did not finish within {policy.deadline:.0f} s; "
+                "Qualtrics may be busy, try the sync again later.") from None
+        if result.get("status") == "failed":
+            error = result.get("error") or {}
+            detail = f" ({error.get('errorMessage') or error})" if error else ""
+            raise ExportFailed(
+                f"Qualtrics could not export survey {self.survey_id}{detail}; try again, and if it keeps "
+                "failing check the survey in Qualtrics (Data & Analysis > Export).")
+        if not result.get("fileId"):
+            raise ExportFailed(f"The export of survey {self.survey_id} finished without a file; try again.")
+        return result
+
+    def _download(self, file_id: str, dest: Path) -> None:
+        with self._api.stream(f"surveys/{self.survey_id}/export-responses/{file_id}/file",
+                              f"the export file of survey {self.survey_id}") as response:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            self._progress("download", 0.0)
+            try:
+                with open(dest, "wb") as fh:
+                    for chunk in response.iter_content(_DOWNLOAD_CHUNK):
+                        fh.write(chunk)
+                        done += len(chunk)
+                        if total:
+                            self._progress("download", min(done / total, 1.0))
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
+                raise _DamagedDownload(f"connection dropped after {done} bytes") from exc
+        self._progress("download", 1.0)
+        _check_zip(dest)
+
+    def fetch(self, directory: Path) -> Path:
+        """Run the job and leave the export file in ``directory``; returns its path."""
+        result = self._wait(self._start())
+        self._next_token = result.get("continuationToken") or None
+        dest = directory / f"{self.survey_id}.export"
+        attempts = Retrying(stop=stop_after_attempt(2), wait=wait_random(0.05, 0.3),
+                            retry=retry_if_exception_type(_DamagedDownload), reraise=True)
+        try:
+            attempts(self._download, str(result["fileId"]), dest)
+        except _DamagedDownload as exc:
+            raise CorruptExport(
+                f"The export file of survey {self.survey_id} arrived damaged twice ({exc}); "
+                "run the sync again.") from None
+        return dest
+
+    # -- public -------------------------------------------------------------------------------------------
+    def batches(self) -> Iterator[ResponseBatch]:
+        """Start the job, wait, download, and yield :class:`ResponseBatch` frames of bounded size."""
+        if self._consumed:
+            raise QualtricsError("This export has already been read; start a new export.")
+        self._consumed = True
+        with tempfile.TemporaryDirectory(prefix="qualtrics-export-") as tmp:
+            path = self.fetch(Path(tmp))
+            for batch in read_export_file(path, self.question_ids, embedded_data=self.embedded_data,
+                                          batch_rows=self._batch_rows, progress=self._progress):
+                self.rows += len(batch)
+                yield batch
+        self.continuation_token = self._next_token
+
+    def save(self, out: str | Path) -> Path:
+        """Write the export file itself (unzipped) to ``out``, e.g. for ``python -m qualtrics export``."""
+        out = Path(out)
+        with tempfile.TemporaryDirectory(prefix="qualtrics-export-") as tmp:
+            path = self.fetch(Path(tmp))
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive, archive.open(archive.infolist()[0]) as src, \
+                        open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, _DOWNLOAD_CHUNK)
+            else:
+                shutil.copyfile(path, out)
+        self.continuation_token = self._next_token
+        return out
+

@@ -1,0 +1,351 @@
+"""Incremental readers for Qualtrics response export files: CSV (3 header rows), JSON and NDJSON, zipped or not.
+
+Memory stays flat whatever the file size: the file is read as a stream (straight out of the zip member, never
+extracted) and turned into :class:`ResponseBatch` frames of at most ``batch_rows`` rows. CSV goes through pandas'
+C reader in chunks; JSON is decoded one response object at a time with ``json.JSONDecoder.raw_decode`` (no
+third-party streaming parser needed); NDJSON line by line.
+
+Columns are found by what Qualtrics calls ImportId, not by the export tags of header row 1, because export tags
+are editable by survey authors while ImportIds (``QID16``, ``QID1_3`` for a matrix row, ``_recordId``,
+``recordedDate``) are what the API's JSON exports use too. A requested id that matches no ImportId but an export
+tag (``Q16``) is accepted as well, for users who only know the column names of their download.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from qualtrics.errors import CorruptExport, QualtricsError
+from qualtrics.models import METADATA_COLUMNS, ResponseBatch
+
+DEFAULT_BATCH_ROWS = 20_000
+_READ_SIZE = 1 << 20
+_ANSWER_COLUMN = re.compile(r"^(\d+_)?QID\d+(_\d+)?$")
+_TRUE = {"1", "true", "True", "TRUE", "1.0"}
+
+Progress = Callable[[str, float], None]
+
+
+class _CountingReader(io.RawIOBase):
+    """Binary stream wrapper that reports how many bytes were consumed (the parse progress)."""
+
+    def __init__(self, inner: IO[bytes], total: int, progress: Progress | None) -> None:
+        self._inner = inner
+        self._total = max(total, 1)
+        self._progress = progress
+        self.consumed = 0
+        self._reported = -1.0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.consumed += n
+        if self._progress is not None:
+            fraction = min(self.consumed / self._total, 1.0)
+            if fraction - self._reported >= 0.01 or (n == 0 and self._reported < 1.0):
+                self._reported = fraction
+                self._progress("parse", fraction)
+        return n
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """Which output columns to produce and which source key feeds each."""
+
+    question_ids: tuple[str, ...] | None
+    embedded_data: tuple[str, ...]
+
+    def output_columns(self, questions: Sequence[str]) -> list[str]:
+        return [*METADATA_COLUMNS, *questions, *self.embedded_data]
+
+
+def _format_of(name: str) -> str | None:
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return {"csv": "csv", "json": "json", "ndjson": "ndjson", "jsonl": "ndjson"}.get(suffix)
+
+
+def _sniff(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"{"):
+        return "csv"
+    if re.match(rb'\{\s*"responses"\s*:', text):
+        return "json"
+    return "ndjson"
+
+
+def _open_export(path: Path, stack: ExitStack) -> tuple[IO[bytes], int, str]:
+    """(binary stream, uncompressed size, format) for a raw export file or the export inside a zip."""
+    if zipfile.is_zipfile(path):
+        try:
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            member = next((m for m in members if _format_of(m.filename)), members[0] if members else None)
+            if member is None:
+                raise CorruptExport(f"The export zip {path.name} is empty; download the export again.")
+            stream = stack.enter_context(archive.open(member))
+        except zipfile.BadZipFile as exc:
+            raise CorruptExport(f"The export zip {path.name} is damaged ({exc}); download it again.") from exc
+        fmt = _format_of(member.filename)
+        size = member.file_size
+    else:
+        stream = stack.enter_context(open(path, "rb"))
+        fmt = _format_of(path.name)
+        size = path.stat().st_size
+    if fmt is None:
+        buffered = io.BufferedReader(stream, _READ_SIZE) if not isinstance(stream, io.BufferedReader) else stream
+        fmt = _sniff(buffered.peek(4096)[:4096])
+        stream = buffered
+    return stream, size, fmt
+
+
+def read_export_file(path: str | Path, question_ids: Iterable[str] | None = None, *,
+                     embedded_data: Iterable[str] = (), batch_rows: int = DEFAULT_BATCH_ROWS,
+                     progress: Progress | None = None) -> Iterator[ResponseBatch]:
+    """Yield the responses of an export file (CSV, JSON or NDJSON; zipped or not; values or labels).
+
+    ``question_ids`` None means every single-value answer column (``QIDn``, ``QIDn_m``); otherwise exactly those
+    ids, in that order, as columns (missing where unanswered). The frames follow :class:`ResponseBatch`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise QualtricsError(f"No such export file: {path}; check the path.")
+    selection = _Selection(None if question_ids is None else tuple(dict.fromkeys(question_ids)),
+                           tuple(dict.fromkeys(embedded_data)))
+    with ExitStack() as stack:
+        stream, size, fmt = _open_export(path, stack)
+        counted = io.BufferedReader(_CountingReader(stream, size, progress), _READ_SIZE)
+        try:
+            if fmt == "csv":
+                yield from _csv_batches(counted, selection, batch_rows)
+            else:
+                records = _json_records(counted) if fmt == "json" else _ndjson_records(counted)
+                yield from _record_batches(records, selection, batch_rows)
+        except (zipfile.BadZipFile, EOFError, UnicodeDecodeError, json.JSONDecodeError,
+                pd.errors.ParserError) as exc:
+            raise CorruptExport(
+                f"The export file {path.name} could not be read ({type(exc).__name__}); download it again.") from exc
+
+
+# ---------------------------------------------------------------- dates and values
+
+_SPACE_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+
+
+def utc_iso(values: pd.Series, timezone: str | None) -> pd.Series:
+    """Qualtrics dates (``2020-02-19 18:17:20`` in the export's timeZone, or ISO with ``Z``) as
+    ``YYYY-MM-DDTHH:MM:SSZ`` in UTC. Exports without a timeZone are UTC (the API default)."""
+    values = values.astype(str)
+    tz = timezone or "UTC"
+    sample = values.dropna()
+    if sample.empty:
+        return pd.Series([None] * len(values), index=values.index, dtype=str)
+    if tz.upper() in ("UTC", "GMT", "ETC/UTC") and bool(sample.str.match(_SPACE_FORMAT.pattern).all()) \
+            and not bool(sample.str.contains(r"[+-]\d{2}:?\d{2}$", regex=True).any()):
+        # Fast path, no datetime parsing: already UTC, only the separator and suffix differ.
+        return (values.str.slice(0, 10) + "T" + values.str.slice(11, 19) + "Z").astype(str)
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=False)
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+    return parsed.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(str)
+
+
+def _finished(values: pd.Series) -> pd.Series:
+    return values.isin(_TRUE).astype(bool)
+
+
+def _text(value: Any) -> str | None:
+    """JSON export value -> the string the CSV would hold (8 -> "8", 2.5 -> "2.5", ["2","3"] -> "2,3")."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ",".join(t for v in value if (t := _text(v)) is not None)
+    return str(value)
+
+
+# ---------------------------------------------------------------- CSV
+
+def _import_key(cell: str) -> tuple[str, str | None]:
+    try:
+        meta = json.loads(cell)
+    except ValueError:
+        raise QualtricsError(
+            "This CSV is not a Qualtrics API export with three header rows (its third row has no ImportIds); "
+            "export it again from Qualtrics (Data & Analysis > Export, CSV).") from None
+    if not isinstance(meta, dict) or "ImportId" not in meta:
+        raise QualtricsError("This CSV's third header row is not Qualtrics ImportIds; export it again as CSV.")
+    key = str(meta["ImportId"])
+    if meta.get("choiceId") not in (None, ""):
+        key = f"{key}_{meta['choiceId']}"
+    return key, meta.get("timeZone")
+
+
+def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> Iterator[ResponseBatch]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        names, _labels, import_ids = next(reader), next(reader), next(reader)
+    except StopIteration:
+        raise CorruptExport("The CSV export ends before its three header rows; download it again.") from None
+    keys: dict[str, int] = {}
+    timezone: str | None = None
+    for index, cell in enumerate(import_ids):
+        key, tz = _import_key(cell)
+        keys.setdefault(key, index)
+        if key == "recordedDate":
+            timezone = tz
+    for index, name in enumerate(names):  # export tags as aliases, never shadowing an ImportId
+        keys.setdefault(name, index)
+    for required in ("_recordId", "recordedDate"):
+        if required not in keys:
+            raise QualtricsError(
+                f"This CSV export has no {required} column; export again including the response ID and "
+                "recorded date metadata.")
+    if selection.question_ids is None:
+        questions = [k for k in dict.fromkeys(_import_key(c)[0] for c in import_ids) if _ANSWER_COLUMN.match(k)]
+    else:
+        questions = list(selection.question_ids)
+    absent = [q for q in (*questions, *selection.embedded_data) if q not in keys]
+    if absent:
+        raise QualtricsError(
+            f"The export has no column for {', '.join(absent)}; check the question id "
+            "(python -m qualtrics questions SURVEY_ID lists them).")
+    sources = {"responseId": keys["_recordId"], "recordedDate": keys["recordedDate"]}
+    if "finished" in keys:
+        sources["finished"] = keys["finished"]
+    for column in (*questions, *selection.embedded_data):
+        sources[column] = keys[column]
+    positions = sorted(set(sources.values()))
+    chunks = pd.read_csv(text, header=None, usecols=positions, dtype=str, keep_default_na=False,
+                         na_values=[""], chunksize=batch_rows, engine="c")
+    output = selection.output_columns(questions)
+    for chunk in chunks:
+        frame = pd.DataFrame(index=pd.RangeIndex(len(chunk)))
+        frame["responseId"] = chunk[sources["responseId"]].to_numpy()
+        frame["recordedDate"] = utc_iso(chunk[sources["recordedDate"]].reset_index(drop=True), timezone)
+        frame["finished"] = (_finished(chunk[sources["finished"]]).to_numpy() if "finished" in sources
+                             else True)
+        for column in output[3:]:
+            frame[column] = chunk[sources[column]].to_numpy()
+        yield ResponseBatch(frame[output])
+
+
+# ---------------------------------------------------------------- JSON / NDJSON
+
+def _ndjson_records(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    for line in io.TextIOWrapper(stream, encoding="utf-8-sig"):
+        if line.strip():
+            yield json.loads(line)
+
+
+def _json_records(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """Response objects of ``{"responses": [...]}``, decoded one at a time from a sliding text buffer."""
+    decoder = json.JSONDecoder()
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig")
+    buffer = ""
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, eof
+        chunk = text.read(_READ_SIZE)
+        if not chunk:
+            eof = True
+            return False
+        buffer += chunk
+        return True
+
+    opening = re.compile(r'"responses"\s*:\s*\[')
+    while (match := opening.search(buffer)) is None:
+        if not fill():
+            raise CorruptExport('The JSON export has no "responses" list; download it again.')
+    pos = match.end()
+    while True:
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n,":
+                pos += 1
+            if pos < len(buffer) or not fill():
+                break
+        if pos >= len(buffer):
+            raise CorruptExport("The JSON export ends in the middle of its responses; download it again.")
+        if buffer[pos] == "]":
+            return
+        try:
+            record, end = decoder.raw_decode(buffer, pos)
+        except json.JSONDecodeError:
+            if eof:
+                raise
+            buffer, pos = buffer[pos:], 0  # the object continues past the buffer: read on and retry
+            if not fill():
+                raise
+            continue
+        yield record
+        pos = end
+        if pos > _READ_SIZE:
+            buffer, pos = buffer[pos:], 0
+
+
+def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, batch_rows: int
+                    ) -> Iterator[ResponseBatch]:
+    fixed = selection.question_ids is not None
+    questions: list[str] = list(selection.question_ids or ())
+    columns: dict[str, list[Any]] = {}
+
+    def flush() -> ResponseBatch:
+        n = len(columns["responseId"])
+        frame = pd.DataFrame({
+            "responseId": pd.Series(columns["responseId"], dtype=str),
+            "recordedDate": utc_iso(pd.Series(columns["recordedDate"], dtype=str), None),
+            "finished": _finished(pd.Series(columns["finished"], dtype=str)),
+        })
+        for column in (*questions, *selection.embedded_data):
+            values = columns.get(column) or [None] * n
+            frame[column] = pd.Series(values + [None] * (n - len(values)), dtype=str)
+        return ResponseBatch(frame[selection.output_columns(questions)])
+
+    def reset() -> None:
+        columns.clear()
+        columns.update({"responseId": [], "recordedDate": [], "finished": []})
+
+    reset()
+    for record in records:
+        values = record.get("values") or {}
+        if not fixed:  # discover answer columns as they appear; earlier rows get None
+            for key in values:
+                if key not in questions and _ANSWER_COLUMN.match(key):
+                    questions.append(key)
+                    columns[key] = [None] * len(columns["responseId"])
+        columns["responseId"].append(record.get("responseId") or values.get("_recordId"))
+        columns["recordedDate"].append(_text(values.get("recordedDate")))
+        columns["finished"].append(_text(values.get("finished", 1)))
+        for column in (*questions, *selection.embedded_data):
+            columns.setdefault(column, [None] * (len(columns["responseId"]) - 1)).append(_text(values.get(column)))
+        if len(columns["responseId"]) >= batch_rows:
+            yield flush()
+            reset()
+    if columns["responseId"]:
+        yield flush()
+
+
+def export_member_format(path: str | Path) -> str:
+    """The format of an export file (``csv``, ``json`` or ``ndjson``), looking inside a zip."""
+    with ExitStack() as stack:
+        return _open_export(Path(path), stack)[2]
+

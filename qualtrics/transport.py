@@ -1,0 +1,166 @@
+"""HTTP plumbing shared by every Qualtrics call: retries, timeouts, transport safety and error mapping.
+
+Retries are urllib3's ``Retry`` mounted through ``HTTPAdapter`` (exponential backoff with jitter, Retry-After
+honoured), so no call site carries its own sleep loop. POST is retried too: the only POSTs to the API are
+export starts, which are safe to repeat (a duplicate job is simply never polled).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from qualtrics.errors import (
+    AuthenticationFailed,
+    InsecureTransport,
+    NotFound,
+    PermissionDenied,
+    QualtricsError,
+    RateLimited,
+    ServerUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) seconds; every request carries a timeout.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` points at this machine (127.0.0.0/8, ::1, localhost): the only place plain http is allowed."""
+    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def ensure_secure_transport(url: str) -> None:
+    """Refuse to send credentials over plain http unless the host is loopback (the sandbox)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and is_loopback(url)):
+        return
+    raise InsecureTransport(
+        f"Refusing to talk to {urlsplit(url).netloc or url} over {scheme or 'an unknown scheme'}: "
+        "use an https:// Qualtrics URL (plain http is only allowed for the local sandbox).")
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that honours Retry-After but never sleeps longer than ``MAX_RETRY_AFTER`` seconds at once."""
+
+    MAX_RETRY_AFTER = 60.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to retry transient failures (429, 5xx, dropped connections)."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    jitter: float = 0.25
+    backoff_max: float = 30.0
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+
+    def retry(self, methods: frozenset[str], read_retries: bool = True) -> Retry:
+        return CappedRetry(
+            total=self.attempts,
+            connect=self.attempts,
+            read=self.attempts if read_retries else 0,
+            status=self.attempts,
+            other=0,
+            backoff_factor=self.backoff,
+            backoff_jitter=self.jitter,
+            backoff_max=self.backoff_max,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=methods,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+
+
+def retrying_session(policy: RetryPolicy, methods: frozenset[str] = frozenset({"GET", "POST"}),
+                     read_retries: bool = True) -> requests.Session:
+    """A requests.Session whose adapters retry per ``policy`` (for both schemes)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=policy.retry(methods, read_retries))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def error_details(response: requests.Response) -> tuple[str, str]:
+    """(errorCode, errorMessage) from Qualtrics' ``meta.error`` envelope or an RFC 6749 token error."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(body, Mapping):
+        return "", ""
+    meta = body.get("meta") if isinstance(body.get("meta"), Mapping) else {}
+    err = meta.get("error") if isinstance(meta.get("error"), Mapping) else None
+    if err:
+        return str(err.get("errorCode") or ""), str(err.get("errorMessage") or "")
+    if "error" in body:
+        return str(body.get("error") or ""), str(body.get("error_description") or "")
+    return "", ""
+
+
+def raise_for_status(response: requests.Response, what: str) -> None:
+    """Turn a non-2xx response into the typed error whose message says what to do next."""
+    status = response.status_code
+    if status < 400:
+        return
+    code, message = error_details(response)
+    detail = f" ({code}: {message})" if code or message else ""
+    if status == 401:
+        raise AuthenticationFailed(
+            f"Qualtrics rejected the credentials while reading {what}{detail}; check QUALTRICS_API_TOKEN "
+            "or reconnect the integration.")
+    if status == 403:
+        raise PermissionDenied(
+            f"Qualtrics refused access to {what}{detail}; ask your Qualtrics admin for the Access API and "
+            "Survey Platform permissions and make sure you own or collaborate on the survey.")
+    if status == 404:
+        raise NotFound(
+            f"Qualtrics could not find {what}{detail}; check the id and that this account can see it.")
+    if status == 429:
+        raise RateLimited(
+            f"Qualtrics is rate-limiting requests while reading {what}; wait a minute and try again.")
+    if status >= 500:
+        raise ServerUnavailable(
+            f"Qualtrics had a server error ({status}) while reading {what}; try again in a few minutes.")
+    raise QualtricsError(f"Qualtrics rejected the request for {what} ({status}{': ' + code if code else ''}"
+                         f"{' ' + message if message else ''}); check the request parameters.")
+
+
+def send(session: requests.Session, method: str, url: str, what: str, *,
+         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+         headers: Mapping[str, str] | None = None, **kwargs: Any) -> requests.Response:
+    """One request with transport errors mapped to ServerUnavailable (status codes are left to the caller)."""
+    ensure_secure_transport(url)
+    try:
+        return session.request(method, url, timeout=timeout, headers=dict(headers or {}), **kwargs)
+    except requests.exceptions.RetryError as exc:
+        raise RateLimited(
+            f"Qualtrics kept refusing requests for {what}; wait a minute and try again.") from exc
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        host = urlsplit(url).netloc
+        raise ServerUnavailable(
+            f"Could not reach Qualtrics at {host} while reading {what} (connection failed or timed out); "
+            "check the network and QUALTRICS_BASE_URL, then try again.") from exc
+
