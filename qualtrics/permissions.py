@@ -8,16 +8,13 @@ Sandbox engineer: build the ``GET /API/v3/users/{userId}`` response with :func:`
 user id, then ``GET /users/{userId}`` and reads ``result["permissions"]`` through :func:`check_permissions`.
 
 Guessed shape (camelCase keys, modelled on the real per-survey collaboration keys such as
-``result.downloadSurveyResults`` / ``result.filterSurveyResults`` and the Control Panel grouping the UI shows)::
+``result.downloadSurveyResults`` / ``result.filterSurveyResults``, grouped as the UI groups them; the same
+guess as ``qualtrics/sandbox/permissions_shape.py``)::
 
     "permissions": {
-      "controlPanel": {
-        "accountPermissions": {
-          "general":        {"accessApi": {"state": "on"}, "downloadSurveyReports": {"state": "on"}},
-          "surveyPlatform": {"accessSurveyPlatform": {"state": "on"}, "editSurveys": {"state": "on"},
-                             "downloadSurveyResults": {"state": "on"}, "filterSurveyResults": {"state": "off"}}
-        }
-      }
+      "controlPanel":   {"accessApi": {"state": "on"}, "downloadSurveyReports": {"state": "on"}},
+      "surveyPlatform": {"surveyPlatform": {"state": "on"}, "editSurveys": {"state": "on"},
+                         "downloadSurveyResults": {"state": "on"}, "filterSurveyResults": {"state": "off"}}
     }
 
 Reading is deliberately tolerant: a key is looked up at its guessed path first, then anywhere under
@@ -42,17 +39,16 @@ REQUIRED_PERMISSIONS: tuple[str, ...] = (
     "Filter Survey Results",
 )
 
-#: UI name -> (group, key) under ``permissions.controlPanel.accountPermissions``.
+#: UI name -> (group, key) under ``permissions``.
 PERMISSION_KEYS: dict[str, tuple[str, str]] = {
-    "Access API": ("general", "accessApi"),
-    "Download Survey Reports": ("general", "downloadSurveyReports"),
-    "Survey Platform": ("surveyPlatform", "accessSurveyPlatform"),
+    "Access API": ("controlPanel", "accessApi"),
+    "Download Survey Reports": ("controlPanel", "downloadSurveyReports"),
+    "Survey Platform": ("surveyPlatform", "surveyPlatform"),
     "Edit Surveys": ("surveyPlatform", "editSurveys"),
     "Download Survey Results": ("surveyPlatform", "downloadSurveyResults"),
     "Filter Survey Results": ("surveyPlatform", "filterSurveyResults"),
 }
 
-_ROOT = ("controlPanel", "accountPermissions")
 _GRANTED_STATES = {"on", "true", "enabled", "yes", "1"}
 
 
@@ -65,7 +61,11 @@ def user_permissions(granted: Iterable[str] = REQUIRED_PERMISSIONS) -> dict[str,
     groups: dict[str, dict[str, Any]] = {}
     for name, (group, key) in PERMISSION_KEYS.items():
         groups.setdefault(group, {})[key] = {"state": "on" if name in granted_set else "off"}
-    return {_ROOT[0]: {_ROOT[1]: groups}}
+    return groups
+
+
+def _is_leaf(value: Any) -> bool:
+    return not isinstance(value, Mapping) or "state" in value or "value" in value
 
 
 def _is_granted(value: Any) -> bool:
@@ -78,7 +78,7 @@ def _is_granted(value: Any) -> bool:
 
 def _at_path(permissions: Mapping[str, Any], group: str, key: str) -> Any:
     node: Any = permissions
-    for part in (*_ROOT, group, key):
+    for part in (group, key):
         if not isinstance(node, Mapping) or part not in node:
             return None
         node = node[part]
@@ -87,7 +87,7 @@ def _at_path(permissions: Mapping[str, Any], group: str, key: str) -> Any:
 
 def _anywhere(node: Any, key: str) -> Any:
     if isinstance(node, Mapping):
-        if key in node:
+        if key in node and _is_leaf(node[key]):
             return node[key]
         for child in node.values():
             found = _anywhere(child, key)
