@@ -1,0 +1,55 @@
+"""``python -m qualtrics.sandbox [--port N] [--seed N] [--responses N] [--live] [--redirect-uri URI]...``
+
+Prints the four ``KEY=value`` lines of design.md §4 (paste them into a shell), then serves until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .app import Sandbox, default_redirect_uri
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m qualtrics.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the demo data (default 7)")
+    parser.add_argument("--responses", type=int, default=None, help="responses of the NPS survey (default 1500)")
+    parser.add_argument("--live", action="store_true", help="keep adding responses every few seconds")
+    parser.add_argument("--redirect-uri", action="append", default=None,
+                        help="allowed OAuth redirect URI (repeatable; default $PULSE_URL/api/qualtrics/callback)")
+    args = parser.parse_args(argv)
+    if args.responses is not None and args.responses < 0:
+        parser.error("--responses must not be negative")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sandbox = Sandbox(seed=args.seed, responses=args.responses, live=args.live,
+                      redirect_uris=tuple(args.redirect_uri or [default_redirect_uri()]))
+    try:
+        sandbox.start(port=args.port)
+    except OSError as exc:
+        print(f"Cannot listen on 127.0.0.1:{args.port}: {exc.strerror}. Choose another --port.", file=sys.stderr)
+        return 2
+    for key, value in sandbox.env().items():
+        print(f"{key}={value}")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""`Sandbox`: a Qualtrics API v3 counterpart served from a daemon thread on 127.0.0.1.
+
+It composes the catalog of surveys, the deterministic response store, the OAuth server, the exporter and the
+fault switches, and exposes ground truth (`expected_answers`, `known_scores`) computed from the same generator
+that feeds the exports.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import os
+import shutil
+import ssl
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .catalog import ACCOUNT_USER_ID_SUFFIX, Catalog, SurveySpec, stable_id
+from .export import ContinuationTokens, Exporter
+from .faults import FaultCounter, Faults
+from .generator import ResponseStore, answer_slots
+from .oauth import AuthorizationServer, Client
+from .server import SandboxHTTPServer
+
+DEMO_CLIENT_ID = "journey-pulse-sandbox"
+DEMO_CLIENT_SECRET = "sandbox-client-secret-not-for-production"
+DEMO_API_TOKEN = "sandbox-api-token-0123456789abcdef"
+DEMO_CLIENT_NAME = "Journey Pulse"
+DEFAULT_REDIRECT_URI = "http://localhost:8501/api/qualtrics/callback"
+ROLES = ("nps", "csat", "ces", "matrix")
+
+
+def default_redirect_uri(env: dict[str, str] | None = None) -> str:
+    """design.md §3: the redirect URI derives from PULSE_URL."""
+    pulse_url = (env if env is not None else os.environ).get("PULSE_URL") or "http://localhost:8501"
+    return pulse_url.rstrip("/") + "/api/qualtrics/callback"
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    status: int  # 0 = connection dropped
+
+
+class Sandbox:
+    """A running (after `start`) Qualtrics-compatible server with demo data and fault switches."""
+
+    client_id = DEMO_CLIENT_ID
+    client_secret = DEMO_CLIENT_SECRET
+    api_token = DEMO_API_TOKEN
+
+    def __init__(
+        self,
+        seed: int = 7,
+        responses: int | None = None,
+        live: bool = False,
+        redirect_uris: tuple[str, ...] | list[str] = (DEFAULT_REDIRECT_URI,),
+        live_interval: float = 3.0,
+        today: dt.date | None = None,
+    ) -> None:
+        day = today or dt.datetime.now(dt.timezone.utc).date()
+        self.anchor = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        self.seed = seed
+        self.catalog = Catalog.build(seed, self.anchor, responses)
+        self.store = ResponseStore(seed, self.anchor)
+        self.faults = Faults()
+        self.fault_counter = FaultCounter(self.faults)
+        self.oauth = AuthorizationServer(self.faults)
+        self.oauth.clients[DEMO_CLIENT_ID] = Client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_CLIENT_NAME,
+                                                    list(redirect_uris))
+        self.workdir = tempfile.mkdtemp(prefix="qualtrics-sandbox-")
+        self.exporter = Exporter(self.store, ContinuationTokens(seed), self.workdir)
+        self.live = live
+        self.live_interval = live_interval
+        self.requests: collections.deque[RequestRecord] = collections.deque(maxlen=10_000)
+        self.user_id = stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX)
+        self.account_display_name = "Dana Demo (dana.demo@example.com)"
+        self.scheme = "http"
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop_live = threading.Event()
+        self._live_thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> str:
+        """Serve in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+        self._server = SandboxHTTPServer((host, port), self)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
+        self.base_url = f"{self.scheme}://{host}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="qualtrics-sandbox", daemon=True)
+        self._thread.start()
+        if self.live:
+            self._live_thread = threading.Thread(target=self._live_loop, name="qualtrics-sandbox-live", daemon=True)
+            self._live_thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self._stop_live.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def env(self) -> dict[str, str]:
+        """The four settings of design.md §4, ready for os.environ or a subprocess."""
+        return {
+            "QUALTRICS_BASE_URL": self.base_url,
+            "QUALTRICS_CLIENT_ID": self.client_id,
+            "QUALTRICS_CLIENT_SECRET": self.client_secret,
+            "QUALTRICS_API_TOKEN": self.api_token,
+        }
+
+    def add_redirect_uri(self, uri: str) -> None:
+        uris = self.oauth.clients[DEMO_CLIENT_ID].redirect_uris
+        if uri not in uris:
+            uris.append(uri)
+
+    def reset_faults(self) -> None:
+        self.fault_counter.reset()
+
+    @property
+    def faults_fired(self) -> dict[str, int]:
+        """How many times each kind of fault fired since the last reset."""
+        return dict(self.fault_counter.fired)
+
+    def record(self, method: str, path: str, status: int) -> None:
+        self.requests.append(RequestRecord(method, path.split("?", 1)[0], status))
+
+    # ------------------------------------------------------------ data
+
+    @property
+    def survey_ids(self) -> dict[str, str]:
+        return {role: self.catalog.by_role(role).id for role in ROLES}
+
+    @property
+    def surveys(self) -> dict[str, str]:
+        return self.survey_ids
+
+    def survey(self, survey: str) -> SurveySpec:
+        """A survey by role ("nps"...) or id."""
+        spec = self.catalog.get(survey) if survey.startswith("SV_") else self.catalog.by_role(survey)
+        if spec is None:
+            raise KeyError(survey)
+        return spec
+
+    def add_responses(self, survey: str, count: int, when: dt.datetime | None = None) -> int:
+        """Record ``count`` new responses now (what --live does); returns the survey's new total."""
+        return self.store.add_live(self.survey(survey), count, when)
+
+    def _live_loop(self) -> None:
+        turn = 0
+        while not self._stop_live.wait(self.live_interval):
+            for role in ROLES:
+                self.add_responses(role, 1 + (turn + ROLES.index(role)) % 3)
+            turn += 1
+
+    def whoami(self) -> dict[str, Any]:
+        return {
+            "brandId": "journeypulse",
+            "userId": self.user_id,
+            "userName": "dana.demo@journeypulse",
+            "accountType": "UT_BRANDADMIN",
+            "firstName": "Dana",
+            "lastName": "Demo",
+            "email": "dana.demo@example.com",
+            "datacenter": "sandbox",
+        }
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        if user_id != self.user_id:
+            return None
+        created = self.anchor - dt.timedelta(days=900)
+        return {
+            "id": self.user_id,
+            "divisionId": None,
+            "username": "dana.demo@journeypulse",
+            "firstName": "Dana",
+            "lastName": "Demo",
+            "userType": "UT_BRANDADMIN",
+            "organizationId": "journeypulse",
+            "language": "en",
+            "email": "dana.demo@example.com",
+            "accountCreationDate": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "accountExpirationDate": None,
+            "accountStatus": "active",
+            "lastLoginDate": self.anchor.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timeZone": "UTC",
+            "responseCounts": {"auditable": 0, "generated": 0, "deleted": 0},
+        }
+
+    def expected_answers(self, survey_id: str, question_id: str) -> pd.DataFrame:
+        """Ground truth: responseId, recordedDate (UTC), value (the exported value as str) of every answered
+        response, for a question id as exports key it (QID1, QID1_3 for a matrix row, QID2_TEXT, QID1_NPS_GROUP)."""
+        survey = self.survey(survey_id)
+        slot = question_id[: -len("_NPS_GROUP")] if question_id.endswith("_NPS_GROUP") else question_id
+        owner = next((q for q in survey.questions if slot in answer_slots(q) or q.qid == slot), None)
+        if owner is None:
+            raise KeyError(f"{question_id} is not a question of {survey.id}")
+        if owner.kind == "text":
+            slot = answer_slots(owner)[0]
+        elif slot not in answer_slots(owner):
+            raise KeyError(f"{question_id} is a matrix; ask for one row, e.g. {answer_slots(owner)[0]}")
+        if owner.kind == "text":
+            table = list(owner.themes)
+        elif question_id.endswith("_NPS_GROUP"):
+            table = ["1"] * 7 + ["2"] * 2 + ["3"] * 2
+        else:
+            table = [c.recode for c in owner.choices]
+        frames = []
+        for block in self.store.blocks(survey):
+            index = block.answers[slot]
+            answered = index >= 0
+            frames.append(pd.DataFrame({
+                "responseId": block.response_id[answered],
+                "recordedDate": pd.to_datetime(block.recorded_ms[answered], unit="ms", utc=True),
+                "value": pd.Series(table, dtype=object).to_numpy()[index[answered]],
+            }))
+        if not frames:
+            return pd.DataFrame({"responseId": [], "recordedDate": pd.to_datetime([], utc=True), "value": []})
+        return pd.concat(frames, ignore_index=True)
+
+    def known_scores(self) -> dict[str, float]:
+        """The demo surveys' scores, computed independently with plain pandas (see ground_truth.py)."""
+        from .ground_truth import known_scores
+
+        return known_scores(self)

@@ -1,0 +1,241 @@
+"""The sandbox's OAuth 2.0 authorization server (RFC 6749 + RFC 7636 PKCE), free of HTTP details.
+
+Codes are single use, short lived and bound to client, redirect URI and PKCE challenge; access tokens expire
+(by time, or after N API calls when that fault is armed); refresh tokens can be revoked. Error bodies are RFC 6749
+``{"error", "error_description"}``: Qualtrics' own token-endpoint errors are not documented (qualtrics-api.md §7).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .faults import Faults
+
+SCOPE_PATTERN = re.compile(r"^(?:(?:read|write|manage):[a-z_]+|offline|offline_access|openid)$")
+DEFAULT_SCOPE = "manage:all"
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error: ``error`` code, description and HTTP status."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.error, "error_description": self.description}
+
+
+@dataclass
+class Client:
+    client_id: str
+    secret: str
+    name: str
+    redirect_uris: list[str]
+
+
+@dataclass
+class PendingAuthorization:
+    """What the consent page was shown for; Approve/Deny refer to it by an unguessable id."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    state: str | None
+    code_challenge: str | None
+    created: float
+
+
+@dataclass
+class Grant:
+    client_id: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str | None
+    expires: float
+    used: bool = False
+    refresh_token: str | None = None
+
+
+@dataclass
+class AccessToken:
+    client_id: str
+    scope: str
+    expires: float
+    calls: int = 0
+    refresh_token: str | None = None
+
+
+@dataclass
+class AuthorizationServer:
+    faults: Faults
+    clients: dict[str, Client] = field(default_factory=dict)
+    pending: dict[str, PendingAuthorization] = field(default_factory=dict)
+    codes: dict[str, Grant] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (client_id, scope)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ---------------------------------------------------------------- authorize
+
+    def begin(self, params: dict[str, str]) -> PendingAuthorization:
+        """Validate an authorization request. Errors that must not redirect raise OAuthError with status 400;
+        redirectable errors raise RedirectError."""
+        client = self.clients.get(params.get("client_id", ""))
+        if client is None:
+            raise OAuthError("invalid_client", "Unknown client_id.")
+        redirect_uri = params.get("redirect_uri") or (client.redirect_uris[0] if len(client.redirect_uris) == 1 else "")
+        if redirect_uri not in client.redirect_uris:
+            raise OAuthError("invalid_request", "redirect_uri is not registered for this client.")
+        state = params.get("state")
+        if params.get("response_type") != "code":
+            raise RedirectError(redirect_uri, state, "unsupported_response_type", "Only response_type=code is supported.")
+        scope = " ".join(params.get("scope", DEFAULT_SCOPE).split()) or DEFAULT_SCOPE
+        bad = [s for s in scope.split() if not SCOPE_PATTERN.match(s)]
+        if bad:
+            raise RedirectError(redirect_uri, state, "invalid_scope", f"Unknown scope: {' '.join(bad)}")
+        challenge = params.get("code_challenge")
+        method = params.get("code_challenge_method")
+        if method is not None and challenge is None:
+            raise RedirectError(redirect_uri, state, "invalid_request", "code_challenge_method without code_challenge.")
+        if challenge is not None:
+            if method != "S256":
+                raise RedirectError(redirect_uri, state, "invalid_request", "code_challenge_method must be S256.")
+            if not re.fullmatch(r"[A-Za-z0-9_-]{43}", challenge):
+                raise RedirectError(redirect_uri, state, "invalid_request", "Malformed code_challenge.")
+        return PendingAuthorization(client.client_id, redirect_uri, scope, state, challenge, time.time())
+
+    def remember(self, pending: PendingAuthorization) -> str:
+        request_id = secrets.token_urlsafe(24)
+        with self._lock:
+            self.pending[request_id] = pending
+        return request_id
+
+    def decide(self, request_id: str, approve: bool) -> tuple[str, dict[str, str]]:
+        """Approve or deny a pending request: (redirect_uri, query parameters to append)."""
+        with self._lock:
+            pending = self.pending.pop(request_id, None)
+        if pending is None or time.time() - pending.created > 600:
+            raise OAuthError("invalid_request", "This authorization request has expired or was already answered.")
+        query: dict[str, str] = {}
+        if approve:
+            code = secrets.token_urlsafe(32)
+            with self._lock:
+                self.codes[code] = Grant(pending.client_id, pending.redirect_uri, pending.scope, pending.code_challenge,
+                                         expires=time.time() + self.faults.code_lifetime)
+            query["code"] = code
+        else:
+            query["error"] = "access_denied"
+            query["error_description"] = "The user denied the request."
+        if pending.state is not None:
+            query["state"] = pending.state
+        return pending.redirect_uri, query
+
+    # ---------------------------------------------------------------- token endpoint
+
+    def authenticate_client(self, basic: tuple[str, str] | None, form: dict[str, str]) -> Client:
+        if basic is not None:
+            client_id, secret = basic
+        else:
+            client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        client = self.clients.get(client_id)
+        if client is None or not secrets.compare_digest(client.secret, secret):
+            raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+        return client
+
+    def token(self, client: Client, form: dict[str, str]) -> dict[str, object]:
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            return self._code_grant(client, form)
+        if grant_type == "refresh_token":
+            return self._refresh_grant(client, form)
+        if grant_type == "client_credentials":
+            scope = " ".join(form.get("scope", DEFAULT_SCOPE).split()) or DEFAULT_SCOPE
+            if any(not SCOPE_PATTERN.match(s) for s in scope.split()):
+                raise OAuthError("invalid_scope", "Unknown scope.")
+            return self._issue(client.client_id, scope, refresh_token=None)
+        raise OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
+
+    def _code_grant(self, client: Client, form: dict[str, str]) -> dict[str, object]:
+        code = form.get("code", "")
+        with self._lock:
+            grant = self.codes.get(code)
+            if grant is None:
+                raise OAuthError("invalid_grant", "Unknown authorization code.")
+            if grant.used:
+                # RFC 6749 §4.1.2: a replayed code revokes what it issued
+                if grant.refresh_token:
+                    self.refresh_tokens.pop(grant.refresh_token, None)
+                    for t in self.access_tokens.values():
+                        if t.refresh_token == grant.refresh_token:
+                            t.expires = 0
+                raise OAuthError("invalid_grant", "Authorization code was already used.")
+            grant.used = True
+        if time.time() > grant.expires:
+            raise OAuthError("invalid_grant", "Authorization code expired.")
+        if grant.client_id != client.client_id:
+            raise OAuthError("invalid_grant", "Authorization code was issued to another client.")
+        if form.get("redirect_uri") != grant.redirect_uri:
+            raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request.")
+        if grant.code_challenge is not None:
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            if not verifier or not secrets.compare_digest(digest, grant.code_challenge):
+                raise OAuthError("invalid_grant", "PKCE verification failed.")
+        refresh = secrets.token_urlsafe(32)
+        with self._lock:
+            self.refresh_tokens[refresh] = (client.client_id, grant.scope)
+            grant.refresh_token = refresh
+        return self._issue(client.client_id, grant.scope, refresh_token=refresh)
+
+    def _refresh_grant(self, client: Client, form: dict[str, str]) -> dict[str, object]:
+        refresh = form.get("refresh_token", "")
+        with self._lock:
+            entry = self.refresh_tokens.get(refresh)
+        if self.faults.refresh_revoked or entry is None:
+            raise OAuthError("invalid_grant", "Refresh token is invalid or has been revoked.")
+        if entry[0] != client.client_id:
+            raise OAuthError("invalid_grant", "Refresh token was issued to another client.")
+        scope = entry[1]
+        if form.get("scope"):
+            requested = set(form["scope"].split())
+            if not requested <= set(scope.split()):
+                raise OAuthError("invalid_scope", "Refresh may not widen the granted scope.")
+            scope = " ".join(s for s in scope.split() if s in requested)
+        return self._issue(client.client_id, scope, refresh_token=refresh)
+
+    def _issue(self, client_id: str, scope: str, refresh_token: str | None) -> dict[str, object]:
+        lifetime = self.faults.access_token_lifetime
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self.access_tokens[token] = AccessToken(client_id, scope, time.time() + lifetime, refresh_token=refresh_token)
+        body: dict[str, object] = {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": scope}
+        if refresh_token:
+            body["refresh_token"] = refresh_token
+        return body
+
+    def check_access_token(self, token: str) -> bool:
+        """True when the bearer token may make one more API call (counts the call)."""
+        with self._lock:
+            entry = self.access_tokens.get(token)
+            if entry is None or time.time() >= entry.expires:
+                return False
+            limit = self.faults.token_expires_after_calls
+            if limit and entry.calls >= limit:
+                return False
+            entry.calls += 1
+            return True
+
+
+class RedirectError(OAuthError):
+    """An authorization error reported to the client by redirecting back (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, redirect_uri: str, state: str | None, error: str, description: str) -> None:
+        super().__init__(error, description)
+        self.redirect_uri, self.state = redirect_uri, state

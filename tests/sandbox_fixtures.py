@@ -1,0 +1,82 @@
+"""Pytest fixtures for the Qualtrics sandbox, loaded for every test by tests/conftest.py.
+
+- ``sandbox``: one server for the whole session, default demo data; faults are reset after each test.
+- ``fresh_sandbox``: a server of its own for one test (fault tests, live responses, OAuth state).
+- ``sandbox_server_process``: runs ``python -m qualtrics.sandbox`` as a subprocess (multi-process tests) and
+  yields its environment (the four printed KEY=value lines).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from qualtrics.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def _session_sandbox() -> Iterator[Sandbox]:
+    sb = Sandbox(seed=7)
+    sb.start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def sandbox(_session_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The session's sandbox (session scope underneath), with its faults reset after the test."""
+    yield _session_sandbox
+    _session_sandbox.reset_faults()
+
+
+@pytest.fixture
+def fresh_sandbox() -> Iterator[Sandbox]:
+    sb = Sandbox(seed=7)
+    sb.start()
+    yield sb
+    sb.stop()
+
+
+@contextmanager
+def run_sandbox_process(*args: str, timeout: float = 20.0) -> Iterator[dict[str, str]]:
+    """Start the CLI, read its four KEY=value lines, yield them as a dict; SIGTERM it on exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qualtrics.sandbox", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    env: dict[str, str] = {}
+    try:
+        assert proc.stdout is not None
+        while len(env) < 4:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"sandbox exited early: {proc.stderr.read() if proc.stderr else ''}")
+            key, _, value = line.strip().partition("=")
+            env[key] = value
+        env["_PID"] = str(proc.pid)
+        yield env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def sandbox_server_process():
+    """A factory: ``with sandbox_server_process("--seed", "3") as env: ...`` (env holds the four settings)."""
+    return run_sandbox_process
