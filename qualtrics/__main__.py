@@ -1,0 +1,5 @@
+"""Entry point of ``python -m qualtrics`` (see qualtrics.cli)."""
+
+from qualtrics.cli import main
+
+raise SystemExit(main())

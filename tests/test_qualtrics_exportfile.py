@@ -1,0 +1,171 @@
+"""Export files -> ResponseBatch frames, on the real recorded export zips (and JSON/NDJSON built from them)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+import qualtrics.exportfile as exportfile
+from qualtrics.errors import CorruptExport, QualtricsError
+from qualtrics.exportfile import read_export_file
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "qualtrics-real"
+BESKAR_ZIP = REAL / "export_file_beskar_csat_csv.zip"
+CATS_ZIP = REAL / "export_file_cats_nps_csv.zip"
+ONE_QID_ZIP = REAL / "export_file_beskar_one_qid_limit15_csv.zip"
+
+
+def csv_rows(zip_path: Path) -> list[dict[str, str]]:
+    """Oracle independent of pandas: the stdlib csv module, keyed by ImportId, times converted with zoneinfo."""
+    with zipfile.ZipFile(zip_path) as archive:
+        text = archive.read(archive.namelist()[0]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    meta = [json.loads(cell) for cell in rows[2]]
+    keys = [m["ImportId"] + (f"_{m['choiceId']}" if "choiceId" in m else "") for m in meta]
+    tz = ZoneInfo(next(m["timeZone"] for m in meta if m["ImportId"] == "recordedDate"))
+    out = []
+    for row in rows[3:]:
+        record = dict(zip(keys, row))
+        local = datetime.strptime(record["recordedDate"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+        record["recordedDate"] = local.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(record)
+    return out
+
+
+def as_list(series: pd.Series) -> list:
+    """Values with every missing marker (NaN, NA) as None, for comparison with plain lists."""
+    return [None if pd.isna(v) else v for v in series.tolist()]
+
+
+def read_all(path, question_ids=None, **kwargs) -> pd.DataFrame:
+    batches = list(read_export_file(path, question_ids, **kwargs))
+    return pd.concat([b.frame for b in batches], ignore_index=True)
+
+
+def test_beskar_csat_zip_parses_to_the_rows_of_the_file():
+    frame = read_all(BESKAR_ZIP, ["QID16", "QID63"], embedded_data=["SolutionRevision"])
+    expected = csv_rows(BESKAR_ZIP)
+    assert list(frame.columns) == ["responseId", "recordedDate", "finished", "QID16", "QID63", "SolutionRevision"]
+    assert len(frame) == len(expected) == 44
+    assert frame["responseId"].tolist() == [r["_recordId"] for r in expected]
+    assert frame["recordedDate"].tolist() == [r["recordedDate"] for r in expected]
+    assert as_list(frame["QID16"]) == [r["QID16"] or None for r in expected]
+    assert frame["finished"].tolist() == [r["finished"] == "True" for r in expected]
+    # spot check against the file as Qualtrics wrote it (labels export, America/Denver times)
+    first = frame.iloc[0]
+    assert (first.responseId, first.recordedDate, first.QID16, first.QID63) == (
+        "R_A7l3qPgjI2gQ6vT", "2020-02-20T01:17:20Z", "Somewhat satisfied", "monthly")
+
+
+def test_cats_nps_zip_gives_the_0_to_10_answers_as_strings():
+    frame = read_all(CATS_ZIP, ["QID18"])
+    expected = csv_rows(CATS_ZIP)
+    assert len(frame) == 45
+    assert as_list(frame["QID18"]) == [r["QID18"] or None for r in expected]
+    assert frame.loc[0, ["responseId", "QID18"]].tolist() == ["R_1hMCpoT7s2jVxQB", "9"]
+    assert set(frame["QID18"].dropna()) <= {str(v) for v in range(11)}
+
+
+def test_only_the_requested_columns_are_returned_and_batches_are_bounded():
+    batches = list(read_export_file(CATS_ZIP, ["QID18"], batch_rows=10))
+    assert [len(b) for b in batches] == [10, 10, 10, 10, 5]
+    assert all(list(b.frame.columns) == ["responseId", "recordedDate", "finished", "QID18"] for b in batches)
+
+
+def test_without_question_ids_every_single_value_answer_column_is_read():
+    frame = read_all(ONE_QID_ZIP)
+    assert list(frame.columns) == ["responseId", "recordedDate", "finished", "QID17"]
+    assert len(frame) == 15
+
+
+def test_export_tags_are_accepted_as_column_names_too():
+    by_tag = read_all(CATS_ZIP, ["Q3.13"])
+    by_id = read_all(CATS_ZIP, ["QID18"])
+    assert as_list(by_tag["Q3.13"]) == as_list(by_id["QID18"])
+
+
+def test_a_values_export_without_time_zone_is_read_as_utc():
+    frame = read_all(REAL / "sample.csv")
+    assert frame.loc[0, ["responseId", "recordedDate", "finished", "QID1"]].tolist() == [
+        "R_2YPOQ602ER1jkf1", "2017-07-18T08:28:48Z", True, "2"]
+
+
+def test_a_question_absent_from_the_csv_is_named_in_the_error():
+    with pytest.raises(QualtricsError, match="QID99"):
+        list(read_export_file(CATS_ZIP, ["QID99"]))
+
+
+def test_the_legacy_csv_layout_is_refused_with_advice():
+    with pytest.raises(QualtricsError, match="three header rows|ImportIds"):
+        list(read_export_file(REAL / "sample_legacy.csv"))
+
+
+def test_a_truncated_zip_is_a_corrupt_export(tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(BESKAR_ZIP.read_bytes()[:-200])
+    with pytest.raises(CorruptExport):
+        list(read_export_file(broken, ["QID16"]))
+
+
+def _json_records(zip_path: Path) -> list[dict]:
+    """The real rows in the JSON export shape (values are numbers where Qualtrics writes numbers)."""
+    records = []
+    for row in csv_rows(zip_path):
+        values = {k: v for k, v in row.items() if v != ""}
+        values["recordedDate"] = row["recordedDate"].replace("Z", ".123Z")
+        values["finished"] = 1 if row.get("finished") == "True" else 0
+        if "QID18" in values:
+            values["QID18"] = int(values["QID18"])
+        records.append({"responseId": row["_recordId"], "values": values, "labels": {}, "displayedFields": []})
+    return records
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_json_and_ndjson_exports_give_the_same_frame_as_the_csv(tmp_path, monkeypatch, fmt, zipped):
+    monkeypatch.setattr(exportfile, "_READ_SIZE", 512)  # force records to straddle buffer boundaries
+    records = _json_records(CATS_ZIP)
+    if fmt == "json":
+        content = json.dumps({"responses": records}, indent=1)
+    else:
+        content = "\n".join(json.dumps(r) for r in records) + "\n"
+    raw = tmp_path / f"Cats.{fmt}"
+    raw.write_text(content)
+    path = raw
+    if zipped:
+        path = tmp_path / "export.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(raw, raw.name)
+    from_json = read_all(path, ["QID18"], batch_rows=7)
+    from_csv = read_all(CATS_ZIP, ["QID18"])
+    pd.testing.assert_frame_equal(from_json, from_csv, check_dtype=False)
+
+
+def test_format_is_sniffed_when_the_file_name_has_no_extension(tmp_path):
+    records = _json_records(CATS_ZIP)
+    nameless = tmp_path / "download"
+    nameless.write_text(json.dumps({"responses": records}))
+    assert len(read_all(nameless, ["QID18"])) == 45
+
+
+def test_a_json_export_cut_short_is_a_corrupt_export(tmp_path):
+    path = tmp_path / "cut.json"
+    path.write_text(json.dumps({"responses": _json_records(CATS_ZIP)})[:-500])
+    with pytest.raises(CorruptExport):
+        list(read_export_file(path, ["QID18"]))
+
+
+def test_progress_reports_the_parse_stage_up_to_one(tmp_path):
+    seen: list[tuple[str, float]] = []
+    list(read_export_file(BESKAR_ZIP, ["QID16"], progress=lambda stage, f: seen.append((stage, f))))
+    assert {stage for stage, _ in seen} == {"parse"}
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
