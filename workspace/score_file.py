@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +134,10 @@ def score_export_file(
     """Score `question_id` of an export file with the default mapping built from its answers."""
     path = Path(path)
     metric = MetricType(metric_type)
+    if path.suffix.lower() == ".zip" and path.is_file() and not zipfile.is_zipfile(path):
+        raise ScoreFileError(
+            f"{path.name} is not a readable zip archive (damaged or incomplete download); download the export again."
+        )
     counts = _answer_counts(path, question_id)
     mapping, answers_are = _mapping_for(metric, question_id, list(counts.index), exclude)
     try:
@@ -150,6 +156,10 @@ def _answer_counts(path: Path, question_id: str) -> pd.Series:
             totals = counts if totals is None else totals.add(counts, fill_value=0)
     except QualtricsError as exc:
         raise _explain_missing_question(path, question_id, exc) from exc
+    except (zlib.error, zipfile.BadZipFile, EOFError) as exc:  # damage inside a zip member
+        raise ScoreFileError(
+            f"{path.name} is damaged ({exc}); download the export again."
+        ) from exc
     if totals is None:
         return pd.Series([], dtype="int64")
     return totals.astype("int64")
