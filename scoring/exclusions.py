@@ -19,8 +19,6 @@ _PHRASES: tuple[str, ...] = (
     "dont know",
     "do not know",
     "didnt know",
-    "not sure",
-    "unsure",
     "prefer not to",
     "would rather not",
     "rather not say",
@@ -44,6 +42,9 @@ _PHRASES: tuple[str, ...] = (
     "dont remember",
     "do not remember",
 )
+# "Not sure" is a real answer when it is the midpoint of a scale (Definitely would … Not sure …
+# Definitely would not, as in the real Beskar QID21) but not-an-answer when appended at the end.
+_UNSURE: tuple[str, ...] = ("not sure", "unsure", "undecided", "im not sure", "i am not sure")
 _NA = re.compile(r"^(n a|na|n a \w.*|na \w.*)$")
 
 
@@ -62,3 +63,8 @@ def is_not_an_answer(label: str | None) -> bool:
         return True
     padded = f" {text} "
     return any(f" {phrase} " in padded for phrase in _PHRASES)
+
+
+def is_unsure(label: str | None) -> bool:
+    """True for "Not sure"-like labels: Excluded at the end of a scale, Neutral in its middle."""
+    return bool(label) and normalise_label(label) in _UNSURE

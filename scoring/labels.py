@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scoring.exclusions import is_not_an_answer, normalise_label
+from scoring.exclusions import is_not_an_answer, is_unsure, normalise_label
 from scoring.sentiment import MetricType
 
 _LEADING_NUMBER = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)(?:\s*$|\s*[-–—:.)=]\s*|\s+)")
@@ -112,7 +112,8 @@ def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
     for label in labels:
         text = normalise_label(label)
         words = set(text.split())
-        if words & _MIDDLE or ("nor" in words and words & (_GOOD | _BAD)):
+        if words & _MIDDLE or ("nor" in words and words & (_GOOD | _BAD)) or is_unsure(label) \
+                or text == "might or might not":
             signed[label] = 0
             continue
         negated = "not" in words or "un" in words

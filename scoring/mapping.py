@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring.exclusions import is_not_an_answer
+from scoring.exclusions import is_not_an_answer, is_unsure
 from scoring.sentiment import SENTIMENT_CODE, MetricType, Sentiment
 from scoring.values import canonical_value, numeric_value
 
@@ -25,6 +25,9 @@ UNMAPPED = -1
 # (exactly one third) on the negative side, as design.md §2 requires.
 _THIRD = 1.0 / 3.0
 _EPS = 1e-9
+
+
+_KEEP: Any = object()  # "argument not given", since None is a meaningful score override
 
 
 class MappingError(ValueError):
@@ -99,7 +102,7 @@ class AnswerMapping:
         """Tally answers per row; `weights` are counts (e.g. from SQL `GROUP BY value`)."""
         answers = _as_array(values)
         rows = self.row_indices(answers)
-        w = None if weights is None else _weights(weights, len(rows))
+        w = None if weights is None else answer_weights(weights, len(rows))
         mapped = rows >= 0
         per_row = np.bincount(rows[mapped], weights=None if w is None else w[mapped], minlength=len(self.rows))
         unmapped_mask = rows == UNMAPPED
@@ -140,8 +143,11 @@ class AnswerMapping:
 
     # --- editing -------------------------------------------------------------------------
 
-    def with_row(self, value: Any, *, sentiment: Sentiment | None = None, score: float | None | type[...] = ...) -> AnswerMapping:
-        """A copy where the row for `value` has a new sentiment and/or score (user override)."""
+    def with_row(self, value: Any, *, sentiment: Sentiment | None = None, score: Any = _KEEP) -> AnswerMapping:
+        """A copy where the row for `value` has a new sentiment and/or score (user override).
+
+        `score=None` clears the score; leaving `score` out keeps it.
+        """
         key = canonical_value(value)
         if key is None or key not in self._index:
             raise MappingError(f"No answer choice with value {value!r} in this mapping.")
@@ -150,7 +156,7 @@ class AnswerMapping:
         changes: dict[str, Any] = {}
         if sentiment is not None:
             changes["sentiment"] = Sentiment(sentiment)
-        if score is not ...:
+        if score is not _KEEP:
             changes["score"] = None if score is None else float(score)
         rows = list(self.rows)
         rows[position] = replace(row, **changes)
@@ -181,25 +187,33 @@ class AnswerMapping:
 
 def default_mapping(
     metric_type: MetricType | str,
-    choices: Sequence[tuple[str, str, float | None]],
+    choices: Sequence[tuple[str, str, float | None] | Any],
     scale: tuple[float, float] | None = None,
 ) -> AnswerMapping:
-    """The default mapping of design.md §2 for a question's choices `(value, label, recode)`.
+    """The default mapping of design.md §2 for a question's choices.
 
-    N/A-like labels are Excluded first, so an out-of-scale recode such as 99 cannot stretch
-    the scale; the scale is then read from the remaining numeric choices (recode if set, else
-    the exported value). NPS is split 0–6 / 7–8 / 9–10 on the scale normalised to 0–10; CES
-    and CSAT in thirds, which gives exactly 1–2/3/4–5 on 1–5 and 1–3/4/5–7 on 1–7. A CSAT
+    A choice is a `(value, label, recode)` tuple or any object with those attributes (such as
+    `qualtrics.models.Choice`). N/A-like labels are Excluded first, so an out-of-scale recode
+    such as 99 cannot stretch the scale ("Not sure" only when it is not the midpoint of the
+    other choices). The scale is then read from the remaining numeric choices (recode if set,
+    else the exported value). NPS is split 0–6 / 7–8 / 9–10 on the scale normalised to 0–10;
+    CES and CSAT in thirds, which gives exactly 1–2/3/4–5 on 1–5 and 1–3/4/5–7 on 1–7. A CSAT
     row's score is its numeric value; choices with no number keep score None (and Neutral)
     so the user must map them. Pass `scale` (lowest, highest) when the choices seen are only
     part of the scale, e.g. when they were collected from answers rather than the survey.
     """
     metric = MetricType(metric_type)
-    positions: list[float | None] = []
-    excluded: list[bool] = []
-    for value, label, recode in choices:
-        excluded.append(is_not_an_answer(label))
-        positions.append(float(recode) if recode is not None else numeric_value(value))
+    choices = [_choice_triple(c) for c in choices]
+    positions = [float(recode) if recode is not None else numeric_value(value) for value, _, recode in choices]
+    excluded = [is_not_an_answer(label) for _, label, _ in choices]
+    answers = [p for p, x, (_, label, _) in zip(positions, excluded, choices)
+               if p is not None and not x and not is_unsure(label)]
+    inner = (min(answers), max(answers)) if answers else None
+    for i, (_, label, _) in enumerate(choices):
+        # "Not sure" strictly inside the other answers' range is the scale's midpoint, else it is no answer.
+        if is_unsure(label):
+            p = positions[i]
+            excluded[i] = p is None or inner is None or not inner[0] < p < inner[1]
     counted = [p for p, x in zip(positions, excluded) if p is not None and not x]
     if scale is not None:
         low, high = float(scale[0]), float(scale[1])
@@ -216,6 +230,13 @@ def default_mapping(
         score = position if (metric == MetricType.CSAT and not is_excluded) else None
         rows.append(MappingRow(str(value), str(label), sentiment, score))
     return AnswerMapping(tuple(rows))
+
+
+def _choice_triple(choice: Any) -> tuple[str, str, float | None]:
+    if all(hasattr(choice, name) for name in ("value", "label", "recode")):
+        return str(choice.value), str(choice.label), choice.recode
+    value, label, recode = choice
+    return str(value), str(label), recode
 
 
 def infer_scale(metric_type: MetricType | str, numbers: Iterable[float]) -> tuple[float, float] | None:
@@ -273,7 +294,8 @@ def _as_array(values: Any) -> Any:
     return np.asarray(list(values), dtype=object).reshape(-1)
 
 
-def _weights(weights: Any, n: int) -> np.ndarray:
+def answer_weights(weights: Any, n: int) -> np.ndarray:
+    """Validated per-answer counts as float64 (ones when `weights` is None)."""
     if weights is None:
         return np.ones(n, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)

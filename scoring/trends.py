@@ -18,7 +18,7 @@ from scipy import stats
 from scoring.display import format_value
 from scoring.formulas import Score, score_counts
 from scoring.intervals import nps_variance
-from scoring.mapping import UNANSWERED, UNMAPPED, AnswerMapping, RowCounts, _weights
+from scoring.mapping import UNANSWERED, UNMAPPED, AnswerMapping, RowCounts, answer_weights
 from scoring.sentiment import MetricType
 
 Period = Literal["day", "week", "month"]
@@ -104,7 +104,7 @@ def scores_by_period(
     if period not in _PANDAS_PERIOD:
         raise ValueError(f"Period must be day, week or month, not {period!r}.")
     rows = mapping.row_indices(values)
-    w = _weights(weights, len(rows))
+    w = answer_weights(weights, len(rows))
     when = pd.to_datetime(pd.Series(dates).reset_index(drop=True), utc=True, errors="coerce", format="ISO8601")
     if len(when) != len(rows):
         raise ValueError(f"Got {len(when)} dates for {len(rows)} answers; they must match one to one.")

@@ -114,7 +114,7 @@ def test_infer_scale(metric: MetricType, numbers, expected) -> None:
 @pytest.mark.parametrize(
     "label",
     ["N/A", "n/a", "NA", "N.A.", "Not applicable", "Not Applicable.", "Don't know", "Don’t know", "DON'T KNOW!",
-     "I don't know", "Prefer not to say", "Prefer not to answer", "Not sure", "No opinion", "Does not apply",
+     "I don't know", "Prefer not to say", "Prefer not to answer", "No opinion", "Does not apply",
      "N/A - I did not contact support", "Can't say"],
 )
 def test_not_an_answer_labels_are_recognised_whatever_their_case_or_punctuation(label: str) -> None:
@@ -128,6 +128,20 @@ def test_not_an_answer_labels_are_recognised_whatever_their_case_or_punctuation(
 )
 def test_real_answers_are_not_mistaken_for_not_an_answer(label: str) -> None:
     assert not is_not_an_answer(label)
+
+
+@pytest.mark.parametrize(
+    "choices, expected",
+    [
+        pytest.param([("1", "Definitely would not", None), ("2", "Probably would not", None), ("3", "Not sure", None),
+                      ("4", "Probably would", None), ("5", "Definitely would", None)], [N, N, U, P, P],
+                     id="not_sure_as_the_midpoint_is_neutral"),
+        pytest.param(numbered(1, 5) + [("6", "Not sure", None)], [N, N, U, P, P, X],
+                     id="not_sure_after_the_scale_is_excluded"),
+    ],
+)
+def test_not_sure_depends_on_where_it_sits(choices, expected) -> None:
+    assert [row.sentiment for row in default_mapping(MetricType.CSAT, choices).rows] == expected
 
 
 # --- formulas ----------------------------------------------------------------------------

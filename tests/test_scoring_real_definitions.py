@@ -1,0 +1,59 @@
+"""Default mappings of real Qualtrics questions, as the client parses them from recorded API responses.
+
+The fixtures are the ropensci/qualtRics recordings in ../shared/fixtures/qualtrics-real; the
+choices reach `default_mapping` as `qualtrics.models.Choice` objects, exactly as the workspace
+will hand them over.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qualtrics.definitions import parse_definition
+from scoring import MetricType, Sentiment, default_mapping, score
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "qualtrics-real"
+P, U, N, X = Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.EXCLUDED
+
+
+def question(fixture: str, qid: str):
+    catalog = parse_definition(json.loads((REAL / fixture).read_text(encoding="utf-8")))
+    return {q.id: q for q in catalog.questions}[qid]
+
+
+def sentiments_by_label(metric: MetricType, q) -> dict[str, Sentiment]:
+    return {row.label: row.sentiment for row in default_mapping(metric, q.choices).rows}
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    ["survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json", "get_survey_SV_3gbwq8aJgqPwQDP_beskar_csat.json"],
+    ids=["definition_api_shape", "legacy_survey_shape"],
+)
+def test_beskar_satisfaction_question_maps_the_same_from_both_definition_shapes(fixture: str) -> None:
+    q = question(fixture, "QID16")  # choices listed 5..1 (ChoiceOrder), no recodes
+    assert sentiments_by_label(MetricType.CSAT, q) == {
+        "Extremely satisfied": P, "Somewhat satisfied": P, "Neither satisfied nor dissatisfied": U,
+        "Somewhat dissatisfied": N, "Extremely dissatisfied": N,
+    }
+    mapping = default_mapping(MetricType.CSAT, q.choices)
+    assert score(MetricType.CSAT, ["5", "1", "4"], mapping).value == pytest.approx(10 / 3)
+
+
+def test_cats_nps_question_maps_0_to_6_7_to_8_9_to_10() -> None:
+    q = question("get_survey_SV_56icaa9YAafpAqx_cats_nps.json", "QID18")
+    mapping = default_mapping(MetricType.NPS, q.choices)
+    assert [row.sentiment for row in mapping.rows] == [N] * 7 + [U] * 2 + [P] * 2
+
+
+def test_beskar_recommend_question_keeps_not_sure_as_its_midpoint() -> None:
+    q = question("survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json", "QID21")
+    assert sentiments_by_label(MetricType.CSAT, q)["Not sure"] == U
+
+
+def test_prefer_not_to_say_inside_a_real_choice_list_is_excluded() -> None:
+    q = question("get_survey_SV_56icaa9YAafpAqx_cats_nps.json", "QID21")  # ... 5 "Other/Prefer not to say"
+    assert sentiments_by_label(MetricType.CSAT, q)["Other/Prefer not to say"] == X
