@@ -9,27 +9,24 @@ tags, question text, ImportId JSON), CRLF row ends, a zip named after the survey
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
 import hashlib
 import hmac
-import io
-import json
 import os
 import threading
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 
-from .catalog import CHANNELS, REGIONS, QuestionSpec, SurveySpec
-from .generator import DISTRIBUTION_CHANNELS, Block, ResponseStore, answer_slots
+from .catalog import SurveySpec
+from .generator import ResponseStore
+from .layout import METADATA_IDS, Options, build_columns, csv_header, csv_rows, json_records
 
+WRITE_SLICE = 10_000
 FORMATS = {"csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson"}
 KNOWN_FIELDS = {
     "format", "startDate", "endDate", "limit", "useLabels", "compress", "breakoutSets", "exportResponsesInProgress",
@@ -37,31 +34,6 @@ KNOWN_FIELDS = {
     "multiselectSeenUnansweredRecode", "newlineReplacement", "timeZone", "questionIds", "embeddedDataIds",
     "surveyMetadataIds", "continuationToken", "allowContinuation", "includeLabelColumns", "sortByLastModifiedDate",
 }
-
-# (ImportId, CSV column name, CSV label row) of the 17 survey metadata fields, in export order.
-METADATA = (
-    ("startDate", "StartDate", "Start Date"),
-    ("endDate", "EndDate", "End Date"),
-    ("status", "Status", "Response Type"),
-    ("ipAddress", "IPAddress", "IP Address"),
-    ("progress", "Progress", "Progress"),
-    ("duration", "Duration (in seconds)", "Duration (in seconds)"),
-    ("finished", "Finished", "Finished"),
-    ("recordedDate", "RecordedDate", "Recorded Date"),
-    ("_recordId", "ResponseId", "Response ID"),
-    ("recipientLastName", "RecipientLastName", "Recipient Last Name"),
-    ("recipientFirstName", "RecipientFirstName", "Recipient First Name"),
-    ("recipientEmail", "RecipientEmail", "Recipient Email"),
-    ("externalDataReference", "ExternalReference", "External Data Reference"),
-    ("locationLatitude", "LocationLatitude", "Location Latitude"),
-    ("locationLongitude", "LocationLongitude", "Location Longitude"),
-    ("distributionChannel", "DistributionChannel", "Distribution Channel"),
-    ("userLanguage", "UserLanguage", "User Language"),
-)
-METADATA_IDS = tuple(m[0] for m in METADATA)
-_DATE_FIELDS = {"startDate", "endDate", "recordedDate"}
-NPS_GROUP_LABELS = ("Detractor", "Passive", "Promoter")
-
 
 class ExportRequestError(ValueError):
     """A request body the real API would reject with 400."""
@@ -164,193 +136,6 @@ class ContinuationTokens:
         if token_survey != survey_id:
             raise ExportRequestError("continuationToken belongs to another survey")
         return int(watermark)
-
-
-# ---------------------------------------------------------------- columns
-
-
-@dataclass
-class Column:
-    """One export field: CSV header, label row, ImportId, JSON key, and how to get its values from a block."""
-
-    name: str
-    label: str
-    import_id: dict[str, str]
-    key: str
-    values: Callable[[Block, "Formatter"], np.ndarray]  # CSV cell strings ("" = blank)
-    json_values: Callable[[Block], list[Any]]  # JSON values (None = absent)
-    json_labels: Callable[[Block], list[Any]] | None = None
-    displayed: list[Any] | None = None  # displayedValues entry for choice fields
-
-
-@dataclass
-class Formatter:
-    time_zone: str | None
-    use_labels: bool
-
-    def csv_dates(self, ms: np.ndarray) -> np.ndarray:
-        stamps = pd.to_datetime(ms, unit="ms", utc=True)
-        if self.time_zone:
-            stamps = stamps.tz_convert(self.time_zone)
-        return np.asarray(stamps.strftime("%Y-%m-%d %H:%M:%S"), dtype=object)
-
-
-def _json_iso(ms: np.ndarray, millis: bool) -> list[str]:
-    stamps = pd.to_datetime(ms, unit="ms", utc=True)
-    text = stamps.strftime("%Y-%m-%dT%H:%M:%S.%f" if millis else "%Y-%m-%dT%H:%M:%S")
-    return [t[:-3] + "Z" for t in text] if millis else [t + "Z" for t in text]
-
-
-def _lookup(table: list[Any], index: np.ndarray) -> np.ndarray:
-    """table[index] with -1 mapping to the blank value at the end."""
-    return np.asarray([*table, ""], dtype=object)[index]
-
-
-def _json_lookup(table: list[Any], index: np.ndarray) -> list[Any]:
-    return np.asarray([*table, None], dtype=object)[index].tolist()
-
-
-def _number(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() else value
-
-
-def _metadata_column(field_id: str, name: str, label: str, tz: str | None) -> Column:
-    import_id = {"ImportId": field_id}
-    if field_id in _DATE_FIELDS and tz:
-        import_id["timeZone"] = tz
-
-    def start_ms(b: Block) -> np.ndarray:
-        return b.recorded_ms - b.duration * 1000
-
-    simple: dict[str, tuple[Callable, Callable]] = {
-        "startDate": (lambda b, f: f.csv_dates(start_ms(b)), lambda b: _json_iso(start_ms(b), False)),
-        "endDate": (lambda b, f: f.csv_dates(b.recorded_ms), lambda b: _json_iso(b.recorded_ms, False)),
-        "recordedDate": (lambda b, f: f.csv_dates(b.recorded_ms), lambda b: _json_iso(b.recorded_ms, True)),
-        "status": (lambda b, f: np.full(len(b), "IP Address" if f.use_labels else "0", dtype=object),
-                   lambda b: [0] * len(b)),
-        "ipAddress": (lambda b, f: np.char.add("198.51.100.", b.ip_octet.astype(str)).astype(object),
-                      lambda b: np.char.add("198.51.100.", b.ip_octet.astype(str)).tolist()),
-        "progress": (lambda b, f: b.progress.astype(str).astype(object), lambda b: b.progress.tolist()),
-        "duration": (lambda b, f: b.duration.astype(str).astype(object), lambda b: b.duration.tolist()),
-        "finished": (lambda b, f: _lookup(["False", "True"] if f.use_labels else ["0", "1"], b.finished),
-                     lambda b: b.finished.tolist()),
-        "_recordId": (lambda b, f: b.response_id.astype(object), lambda b: b.response_id.tolist()),
-        "locationLatitude": (lambda b, f: b.latitude.astype(str).astype(object), lambda b: b.latitude.astype(str).tolist()),
-        "locationLongitude": (lambda b, f: b.longitude.astype(str).astype(object),
-                              lambda b: b.longitude.astype(str).tolist()),
-        "distributionChannel": (lambda b, f: _lookup(list(DISTRIBUTION_CHANNELS), b.distribution),
-                                lambda b: _json_lookup(list(DISTRIBUTION_CHANNELS), b.distribution)),
-        "userLanguage": (lambda b, f: np.full(len(b), "EN", dtype=object), lambda b: ["EN"] * len(b)),
-    }
-    csv_fn, json_fn = simple.get(
-        field_id, (lambda b, f: np.full(len(b), "", dtype=object), lambda b: [None] * len(b))
-    )
-    labels = None
-    if field_id == "status":
-        labels = lambda b: ["IP Address"] * len(b)  # noqa: E731
-    elif field_id == "finished":
-        labels = lambda b: _json_lookup(["False", "True"], b.finished)  # noqa: E731
-    return Column(name, label, import_id, field_id, csv_fn, json_fn, labels)
-
-
-def _choice_column(name: str, label: str, key: str, slot: str, q: QuestionSpec) -> Column:
-    recodes = [c.recode for c in q.choices]
-    labels = [c.variable_name or c.label for c in q.choices]
-    numbers = [_number(r) for r in recodes]
-    return Column(
-        name,
-        label,
-        {"ImportId": key},
-        key,
-        lambda b, f: _lookup(labels if f.use_labels else recodes, b.answers[slot]),
-        lambda b: _json_lookup(numbers, b.answers[slot]),
-        lambda b: _json_lookup(labels, b.answers[slot]),
-        displayed=numbers,
-    )
-
-
-def _nps_group_column(name: str, label: str, key: str, slot: str) -> Column:
-    groups = [1] * 7 + [2] * 2 + [3] * 2  # choice index == score 0..10
-    return Column(
-        name,
-        label,
-        {"ImportId": key},
-        key,
-        lambda b, f: _lookup([NPS_GROUP_LABELS[g - 1] for g in groups] if f.use_labels else [str(g) for g in groups],
-                             b.answers[slot]),
-        lambda b: _json_lookup(groups, b.answers[slot]),
-        lambda b: _json_lookup([NPS_GROUP_LABELS[g - 1] for g in groups], b.answers[slot]),
-        displayed=groups,
-    )
-
-
-def _text_column(name: str, label: str, key: str, q: QuestionSpec) -> Column:
-    themes = list(q.themes)
-    return Column(name, label, {"ImportId": key}, key, lambda b, f: _lookup(themes, b.answers[key]),
-                  lambda b: _json_lookup(themes, b.answers[key]))
-
-
-def _embedded_column(name: str, values: tuple[str, ...], attribute: str) -> Column:
-    table = list(values)
-    return Column(name, name, {"ImportId": name}, name, lambda b, f: _lookup(table, getattr(b, attribute)),
-                  lambda b: _json_lookup(table, getattr(b, attribute)))
-
-
-def build_columns(survey: SurveySpec, request: ExportRequest) -> list[Column]:
-    by_id = {m[0]: m for m in METADATA}
-    columns = [_metadata_column(*by_id[m], request.time_zone) for m in request.metadata_ids]
-    for q in survey.questions:
-        if q.qid not in request.question_ids:
-            continue
-        if q.kind == "nps":
-            columns.append(_nps_group_column(f"{q.tag}_NPS_GROUP", f"{q.text} - Group", f"{q.qid}_NPS_GROUP", q.qid))
-            columns.append(_choice_column(q.tag, q.text, q.qid, q.qid, q))
-        elif q.kind == "mc":
-            columns.append(_choice_column(q.tag, q.text, q.qid, q.qid, q))
-        elif q.kind == "matrix":
-            for row, slot in zip(q.rows, answer_slots(q)):
-                columns.append(_choice_column(f"{q.tag}_{row.id}", f"{q.text} - {row.label}", slot, slot, q))
-        else:
-            columns.append(_text_column(q.tag, q.text, answer_slots(q)[0], q))
-    sources = {"region": (REGIONS, "region"), "channel": (CHANNELS, "channel")}
-    for name in request.embedded_ids:
-        columns.append(_embedded_column(name, *sources[name]))
-    return columns
-
-
-# ---------------------------------------------------------------- writers
-
-
-def _csv_header(columns: list[Column]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in columns])
-    writer.writerow([c.label for c in columns])
-    writer.writerow([json.dumps(c.import_id, separators=(",", ":")) for c in columns])
-    return buffer.getvalue()
-
-
-def _csv_rows(block: Block, columns: list[Column], fmt: Formatter) -> str:
-    frame = pd.DataFrame({i: c.values(block, fmt) for i, c in enumerate(columns)})
-    return frame.to_csv(header=False, index=False, lineterminator="\r\n")
-
-
-def _json_records(block: Block, columns: list[Column]) -> Iterator[dict[str, Any]]:
-    values = [(c.key, c.json_values(block)) for c in columns]
-    labels = [(c.key, c.json_labels(block)) for c in columns if c.json_labels is not None]
-    displayed = {c.key: c.displayed for c in columns if c.displayed is not None}
-    question_keys = [c.key for c in columns if c.displayed is not None or c.key.endswith("_TEXT")]
-    for row in range(len(block)):
-        record_values = {k: v[row] for k, v in values if v[row] is not None}
-        shown = [k for k in question_keys if block.finished[row] == 1 or k in record_values]
-        yield {
-            "responseId": block.response_id[row],
-            "values": record_values,
-            "labels": {k: v[row] for k, v in labels if v[row] is not None},
-            "displayedFields": shown,
-            "displayedValues": {k: displayed[k] for k in shown if k in displayed},
-        }
 
 
 @dataclass
@@ -457,15 +242,16 @@ class Exporter:
 
     def _write(self, job: ExportJob, out: Any) -> None:
         request = job.request
-        columns = build_columns(job.survey, request)
-        fmt = Formatter(request.time_zone, request.use_labels)
+        columns = build_columns(job.survey, request.question_ids, request.metadata_ids, request.embedded_ids,
+                                request.time_zone)
+        options = Options(request.use_labels, request.time_zone)
         total = max(job.stop - job.first, 1)
-        remaining = request.limit if request.limit is not None else None
+        remaining = request.limit
         if request.format == "csv":
-            out.write(_csv_header(columns).encode("utf-8"))
+            out.write(csv_header(columns).encode("utf-8"))
         elif request.format == "json":
             out.write(b'{"responses":[')
-        first_record = True
+        separator = ""
         for block in self.store.blocks(job.survey, job.first, job.stop):
             job.fraction = min(0.99, (block.first - job.first) / total)
             mask = np.ones(len(block), dtype=bool)
@@ -478,19 +264,17 @@ class Exporter:
             if remaining is not None:
                 block = block.take(slice(0, remaining))
                 remaining -= len(block)
-            if len(block):
+            # write in slices so the per-row strings of one slice are all that is held at once
+            for start in range(0, len(block), WRITE_SLICE):
+                part = block.take(slice(start, start + WRITE_SLICE))
                 if request.format == "csv":
-                    out.write(_csv_rows(block, columns, fmt).encode("utf-8"))
+                    out.write(csv_rows(part, columns, options).encode("utf-8"))
+                elif request.format == "json":
+                    out.write((separator + ",".join(json_records(part, columns))).encode("utf-8"))
+                    separator = ","
                 else:
-                    lines = [json.dumps(r, separators=(",", ":"), ensure_ascii=False)
-                             for r in _json_records(block, columns)]
-                    if request.format == "json":
-                        text = ("" if first_record else ",") + ",".join(lines)
-                    else:
-                        text = "".join(line + "\n" for line in lines)
-                    out.write(text.encode("utf-8"))
-                    first_record = False
-                job.rows_written += len(block)
+                    out.write("".join(r + "\n" for r in json_records(part, columns)).encode("utf-8"))
+                job.rows_written += len(part)
             if remaining == 0:
                 break
         if request.format == "json":

@@ -23,6 +23,13 @@ CHUNK = 50_000
 _B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 _LIVE_STREAM = 1_000_000  # offsets live batches' random streams away from the base chunks'
 DISTRIBUTION_CHANNELS = ("anonymous", "email")
+#: (latitude, longitude) as exports print them: respondents cluster in cities, so a table serves.
+LOCATIONS = (
+    ("40.7128", "-74.006"), ("34.0522", "-118.2437"), ("41.8781", "-87.6298"), ("43.6532", "-79.3832"),
+    ("51.5074", "-0.1278"), ("48.8566", "2.3522"), ("52.52", "13.405"), ("50.1109", "8.6821"),
+    ("59.3293", "18.0686"), ("41.3874", "2.1686"), ("35.6762", "139.6503"), ("1.3521", "103.8198"),
+    ("-33.8688", "151.2093"), ("19.076", "72.8777"), ("-23.5505", "-46.6333"), ("19.4326", "-99.1332"),
+)
 
 
 def answer_slots(question: QuestionSpec) -> list[str]:
@@ -45,8 +52,7 @@ class Block:
     progress: np.ndarray  # int percent
     finished: np.ndarray  # 0/1
     ip_octet: np.ndarray  # last octet of a documentation-range IP address
-    latitude: np.ndarray
-    longitude: np.ndarray
+    location: np.ndarray  # index into LOCATIONS
     distribution: np.ndarray  # index into DISTRIBUTION_CHANNELS
     region: np.ndarray  # index into REGIONS
     channel: np.ndarray  # index into CHANNELS
@@ -67,8 +73,7 @@ class Block:
             progress=self.progress[pick],
             finished=self.finished[pick],
             ip_octet=self.ip_octet[pick],
-            latitude=self.latitude[pick],
-            longitude=self.longitude[pick],
+            location=self.location[pick],
             distribution=self.distribution[pick],
             region=self.region[pick],
             channel=self.channel[pick],
@@ -121,8 +126,7 @@ def generate_block(
         progress=progress,
         finished=finished,
         ip_octet=rng.integers(1, 255, n),
-        latitude=np.round(rng.uniform(-40, 60, n), 4),
-        longitude=np.round(rng.uniform(-120, 150, n), 4),
+        location=rng.integers(0, len(LOCATIONS), n),
         distribution=(rng.random(n) < 0.3).astype(np.int64),
         region=rng.choice(len(REGIONS), n, p=[0.4, 0.3, 0.2, 0.1]),
         channel=rng.choice(len(CHANNELS), n, p=[0.45, 0.3, 0.2, 0.05]),
