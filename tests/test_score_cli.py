@@ -211,6 +211,31 @@ def test_missing_file_fails_with_one_sentence(tmp_path: Path, capsys) -> None:
     assert code != 0 and "nope.csv" in err and err.count("\n") == 1
 
 
+# --- the embedded sandbox, over real HTTP -------------------------------------------------------
+
+@pytest.mark.parametrize("role, fmt", [("nps", "csv"), ("csat", "csv"), ("ces", "json")])
+def test_sandbox_export_scores_like_its_ground_truth_under_the_definition_mapping(
+    sandbox, tmp_path: Path, role: str, fmt: str
+) -> None:
+    """The file path (values found, no definition) and the app path (definition's choices) agree,
+    including the sandbox CSAT's N/A choice recoded 99."""
+    from qualtrics.client import QualtricsClient
+
+    metric = MetricType(role)
+    survey_id = sandbox.survey_ids[role]
+    with QualtricsClient.with_api_token(sandbox.base_url, sandbox.api_token) as client:
+        q = next(q for q in client.questions(survey_id) if q.suggested_type == role and q.parent_id is None)
+        path = client.export_responses(survey_id, [q.id], fmt=fmt).save(tmp_path / f"export.{fmt}")
+    from_file = score_export_file(path, metric, q.id).score
+    truth = sandbox.expected_answers(survey_id, q.id)
+    expected = score(metric, truth["value"], default_mapping(metric, q.choices))
+    assert expected.respondents > 30
+    assert role != "csat" or expected.excluded > 0  # the sandbox CSAT's N/A (99) is exercised
+    assert from_file.value == pytest.approx(expected.value)
+    assert (from_file.respondents, from_file.positive, from_file.neutral, from_file.negative, from_file.excluded) == (
+        expected.respondents, expected.positive, expected.neutral, expected.negative, expected.excluded)
+
+
 # --- as a real process ------------------------------------------------------------------------
 
 def _cli(*args: str, module: str) -> subprocess.CompletedProcess[str]:
