@@ -68,7 +68,8 @@ class CappedRetry(Retry):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to retry transient failures (429, 5xx, dropped connections)."""
+    """How hard to retry transient failures: ``attempts`` retries each for connect errors, read errors
+    (dropped connections) and 429/5xx statuses, with exponential backoff plus jitter."""
 
     attempts: int = 5
     backoff: float = 0.5
@@ -77,8 +78,10 @@ class RetryPolicy:
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
 
     def retry(self, methods: frozenset[str], read_retries: bool = True) -> Retry:
+        # Separate budgets per kind of failure (total=None): a burst of dropped connections followed by a
+        # rate limit must not exhaust one shared counter.
         return CappedRetry(
-            total=self.attempts,
+            total=None,
             connect=self.attempts,
             read=self.attempts if read_retries else 0,
             status=self.attempts,
