@@ -2,6 +2,7 @@
 
 No I/O, no Streamlit, no HTTP, and no knowledge of Qualtrics clients or the workspace: the
 callers hand in arrays of exported values (or SQL `GROUP BY` counts) and get dataclasses back.
+Trends and period-over-period significance live in `scoring.trends`.
 """
 
 from scoring.display import NO_SCORE, format_interval, format_n, format_satisfied, format_score, format_value
@@ -9,7 +10,7 @@ from scoring.exclusions import is_not_an_answer
 from scoring.formulas import LOW_CONFIDENCE_BELOW, Score, score, score_counts
 from scoring.intervals import nps_interval, t_interval, wilson_interval
 from scoring.labels import UnknownLabels, choices_from_labels
-from scoring.mapping import AnswerMapping, MappingError, MappingRow, RowCounts, default_mapping
+from scoring.mapping import AnswerMapping, MappingError, MappingRow, RowCounts, default_mapping, infer_scale
 from scoring.sentiment import MetricType, Sentiment
 from scoring.values import canonical_value, numeric_value
 
@@ -32,6 +33,7 @@ __all__ = [
     "format_satisfied",
     "format_score",
     "format_value",
+    "infer_scale",
     "is_not_an_answer",
     "nps_interval",
     "numeric_value",

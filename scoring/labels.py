@@ -23,7 +23,7 @@ _BAD = {"dissatisfied", "unsatisfied", "difficult", "hard", "disagree", "unlikel
 _MIDDLE = {"neither", "neutral", "undecided"}
 _STRONG = {"extremely", "very", "strongly", "completely", "totally", "highly", "absolutely"}
 _MODERATE = {"moderately", "fairly", "quite"}
-_WEAK = {"slightly", "somewhat", "a little", "mildly", "rather"}
+_WEAK = {"slightly", "somewhat", "mildly", "rather"}  # plus the phrase "a little", matched on the text
 
 # Ordered worst → best; labels matched whole after normalisation.
 _QUALITY_SCALES: tuple[tuple[str, ...], ...] = (
@@ -103,9 +103,9 @@ def _fixed_position(metric: MetricType, text: str) -> float | None:
 
 def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
     """Place polarity-worded labels on a 5- or 7-point scale, or on a known quality scale."""
-    quality = _quality_positions(labels)
-    if quality is not None:
-        return quality, []
+    known = _quality_positions(labels) or _unipolar_positions(labels)
+    if known is not None:
+        return known, []
     signed: dict[str, int] = {}
     unplaced: list[str] = []
     uses_seven_point_words = False
@@ -116,7 +116,7 @@ def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
                 or text == "might or might not":
             signed[label] = 0
             continue
-        negated = "not" in words or "un" in words
+        negated = "not" in words
         good, bad = bool(words & _GOOD), bool(words & _BAD)
         if good == bad:
             unplaced.append(label)
@@ -133,7 +133,10 @@ def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
         label: float(centre + (unit[abs(s)] if s > 0 else -unit[abs(s)]) if s else centre)
         for label, s in signed.items()
     }
-    return placed, unplaced
+    # Two wordings on one point ("Extremely" and "Very" on a 5-point scale) cannot be ordered safely.
+    crowded = {p for p in placed.values() if list(placed.values()).count(p) > 1}
+    unplaced += [label for label, p in placed.items() if p in crowded]
+    return {label: p for label, p in placed.items() if p not in crowded}, unplaced
 
 
 def _strength(text: str, words: set[str], negated: bool) -> int:
@@ -155,6 +158,35 @@ def _both_weak_and_plain(signed: dict[str, int]) -> bool:
         if {1, 2} <= strengths:
             return True
     return False
+
+
+_UNIPOLAR_STEPS = {"slightly": 2, "somewhat": 2, "moderately": 3, "very": 4, "extremely": 5}
+
+
+def _unipolar_positions(labels: list[str]) -> dict[str, float] | None:
+    """Qualtrics' unipolar 5-point scales: Not at all / Slightly / Moderately / Very / Extremely W.
+
+    Taken as unipolar only when "Not at all W" is among the labels or W has no opposite
+    (important, valuable): "Somewhat satisfied" alone belongs to the bipolar satisfaction scale.
+    """
+    positions: dict[str, float] = {}
+    subjects: set[str] = set()
+    has_bottom = False
+    for label in labels:
+        text = normalise_label(label)
+        if text.startswith("not at all "):
+            positions[label], subject = 1.0, text.removeprefix("not at all ")
+            has_bottom = True
+        else:
+            first, _, subject = text.partition(" ")
+            if first not in _UNIPOLAR_STEPS:
+                return None
+            positions[label] = float(_UNIPOLAR_STEPS[first])
+        subjects.add(subject)
+    if len(subjects) != 1 or len(set(positions.values())) != len(positions):
+        return None
+    polar = bool(set(next(iter(subjects)).split()) & (_GOOD | _BAD))
+    return positions if has_bottom or not polar else None
 
 
 def _quality_positions(labels: list[str]) -> dict[str, float] | None:

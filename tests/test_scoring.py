@@ -285,6 +285,9 @@ def test_sentiments_are_looked_up_for_every_answer_at_once() -> None:
                      id="nps_numbered_labels"),
         pytest.param(MetricType.NPS, ["Promoter", "Promoter", "Passive", "Detractor"], 25.0,
                      id="nps_group_labels"),
+        # Unipolar wording (real Beskar QID20): Not at all 1 … Extremely 5; Very (4) and Extremely (5) satisfy
+        pytest.param(MetricType.CSAT, ["Extremely likely", "Very likely", "Moderately likely", "Slightly likely",
+                                       "Not at all likely"], 3.0, id="csat_unipolar_wording_scores_1_to_5"),
     ],
 )
 def test_labels_instead_of_values(metric: MetricType, answers: list[str], value: float) -> None:
@@ -298,6 +301,12 @@ def test_partial_label_set_still_lands_on_the_full_scale() -> None:
     # Nobody answered the bottom half; "Somewhat satisfied" is still 4 of 5 and Positive.
     choices = choices_from_labels(MetricType.CSAT, ["Somewhat satisfied", "Extremely satisfied"])
     assert [recode for _, _, recode in choices] == [4.0, 5.0]
+
+
+def test_two_wordings_on_one_scale_point_are_refused_rather_than_guessed() -> None:
+    # "Extremely" and "Very" satisfied would both be the top of a 5-point scale.
+    with pytest.raises(ValueError, match="'Extremely satisfied'.*'Very satisfied'"):
+        choices_from_labels(MetricType.CSAT, ["Extremely satisfied", "Very satisfied", "Dissatisfied"])
 
 
 def test_unknown_label_wording_is_refused_by_name() -> None:

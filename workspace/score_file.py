@@ -41,10 +41,10 @@ from scoring import (
     format_n,
     format_satisfied,
     format_score,
+    infer_scale,
     numeric_value,
     score,
 )
-from scoring.mapping import infer_scale
 
 # Qualtrics' own NPS group column (QIDn_NPS_GROUP): 1/2/3 as values, the words as labels. Placed at
 # 0, 7 and 10 so the default NPS split puts each group where Qualtrics does.
