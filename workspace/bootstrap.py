@@ -1,0 +1,66 @@
+"""One runtime per server process: settings, the database, the embedded sandbox, the scheduler.
+
+Streamlit runs every session's script in its own thread and reruns it on every click, so the
+things that must exist once per process (a sandbox on its port, the scheduler thread) are made
+here, behind a lock, the first time anybody asks: the app's lifespan hook, the OAuth callback
+route, or a page script under AppTest, which has no lifespan at all.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from qualtrics.sandbox import Sandbox
+from workspace.config import Settings
+from workspace.db import ensure_migrated
+from workspace.scheduler import ensure_scheduler, stop_schedulers
+
+# The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
+# on every machine; PULSE_SANDBOX_LIVE=0 stops it adding responses (tests want fixed numbers).
+SANDBOX_SEED = 7
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    sandbox: Sandbox | None
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process's runtime, started on first use."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = _start(Settings.load())
+        return _runtime
+
+
+def _start(settings: Settings) -> Runtime:
+    sandbox = None
+    if settings.uses_sandbox:
+        live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")
+        sandbox = Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(settings.redirect_uri,))
+        sandbox.start(port=0)
+        settings = settings.with_sandbox(sandbox.base_url, sandbox.client_id, sandbox.client_secret)
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_migrated(settings.db_path)
+    ensure_scheduler(settings)
+    return Runtime(settings=settings, sandbox=sandbox)
+
+
+def shutdown() -> None:
+    """Stop what `runtime()` started (the server is going down)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            return
+        stop_schedulers()
+        if _runtime.sandbox is not None:
+            _runtime.sandbox.stop()
+        _runtime = None
