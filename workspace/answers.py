@@ -1,0 +1,144 @@
+"""Stored answers and segment values: the write path of the sync engine and the segment settings.
+
+Writes are column-wise: each question column of an export batch becomes one ``executemany`` upsert
+keyed by (survey, question, response), built from whole pandas columns (``tolist``), never a Python
+loop over responses doing per-row work. Only answered questions are stored; an unanswered one is
+simply absent, which is also what "not a respondent" means for scoring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+
+import numpy as np
+import pandas as pd
+import sqlite_utils
+
+from qualtrics.models import Question
+from scoring import canonical_value
+from workspace.config import Settings
+from workspace.db import connect, transaction
+from workspace.errors import Invalid
+
+UPSERT_ANSWER = (
+    "INSERT INTO answers (survey_id, question_id, response_id, value, label, recorded_date, finished) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response_id) DO UPDATE SET "
+    "value = excluded.value, label = excluded.label, recorded_date = excluded.recorded_date, "
+    "finished = excluded.finished")
+UPSERT_SEGMENT = (
+    "INSERT INTO response_segments (survey_id, response_id, field, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (survey_id, response_id, field) DO UPDATE SET value = excluded.value")
+
+
+def label_lookup(question: Question | None) -> dict[str, str]:
+    """Canonical exported value → plain-text label of a question's choices."""
+    if question is None:
+        return {}
+    return {key: c.label for c in question.choices if (key := canonical_value(c.value)) is not None}
+
+
+def _answered(column: pd.Series) -> np.ndarray:
+    text = column.astype("string")
+    return (text.notna() & (text.str.strip() != "")).fillna(False).to_numpy(dtype=bool)
+
+
+def _labels(values: pd.Series, lookup: Mapping[str, str]) -> list[str | None]:
+    codes, uniques = pd.factorize(values)
+    table = np.array([lookup.get(canonical_value(u) or "") for u in uniques] + [None], dtype=object)
+    return table[codes].tolist()
+
+
+def write_answers(db: sqlite_utils.Database, survey_id: str, frame: pd.DataFrame,
+                  question_ids: Sequence[str], labels: Mapping[str, Mapping[str, str]],
+                  segment_fields: Sequence[str] = ()) -> int:
+    """Upsert one export batch's answers (and segment values) inside the caller's transaction.
+
+    Returns the number of answer rows written. ``labels`` maps question id → :func:`label_lookup`.
+    """
+    if frame.empty:
+        return 0
+    response_ids = frame["responseId"].astype(str)
+    dates = frame["recordedDate"].astype(object).where(frame["recordedDate"].notna(), None)
+    finished = frame["finished"].astype("boolean").astype("Int64").astype(object)
+    finished = finished.where(finished.notna(), None)
+    written = 0
+    for question_id in question_ids:
+        if question_id not in frame.columns:
+            continue
+        mask = _answered(frame[question_id])
+        if not mask.any():
+            continue
+        values = frame[question_id][mask].astype(str).str.strip()
+        db.conn.executemany(UPSERT_ANSWER, zip(
+            repeat(survey_id), repeat(question_id), response_ids[mask].tolist(), values.tolist(),
+            _labels(values, labels.get(question_id, {})), dates[mask].tolist(), finished[mask].tolist()))
+        written += int(mask.sum())
+    for field in segment_fields:
+        if field not in frame.columns:
+            continue
+        mask = _answered(frame[field])
+        if mask.any():
+            db.conn.executemany(UPSERT_SEGMENT, zip(
+                repeat(survey_id), response_ids[mask].tolist(), repeat(field),
+                frame[field][mask].astype(str).str.strip().tolist()))
+    return written
+
+
+def answer_count(settings: Settings, survey_id: str, question_id: str | None = None) -> int:
+    """Stored answers of a survey (or of one of its questions)."""
+    sql, args = "SELECT count(*) FROM answers WHERE survey_id = ?", [survey_id]
+    if question_id:
+        sql, args = sql + " AND question_id = ?", [survey_id, question_id]
+    with connect(settings.db_path) as db:
+        return db.conn.execute(sql, args).fetchone()[0]
+
+
+def stored_answers(settings: Settings, survey_id: str, question_id: str) -> pd.DataFrame:
+    """Every stored answer of one question: responseId, recordedDate, value (sorted by responseId)."""
+    with connect(settings.db_path) as db:
+        return pd.read_sql_query(
+            "SELECT response_id AS responseId, recorded_date AS recordedDate, value FROM answers "
+            "WHERE survey_id = ? AND question_id = ? ORDER BY response_id", db.conn, params=(survey_id, question_id))
+
+
+# --- segments ------------------------------------------------------------------------------------------
+
+def set_segment_fields(settings: Settings, survey_id: str, fields: Iterable[str]) -> list[str]:
+    """Choose the embedded-data fields (region, channel, persona…) stored per response for a survey.
+
+    Newly chosen fields are backfilled on the next sync; dropped ones are deleted with their values.
+    """
+    chosen = sorted({f.strip() for f in fields if f and f.strip()})
+    for field in chosen:
+        if any(ch in field for ch in "\"'\n"):
+            raise Invalid(f"{field!r} is not an embedded-data field name.")
+    with connect(settings.db_path) as db, transaction(db):
+        existing = {r[0] for r in db.conn.execute("SELECT field FROM segment_fields WHERE survey_id = ?",
+                                                   (survey_id,))}
+        for field in existing - set(chosen):
+            db.conn.execute("DELETE FROM segment_fields WHERE survey_id = ? AND field = ?", (survey_id, field))
+            db.conn.execute("DELETE FROM synced_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
+            db.conn.execute("DELETE FROM response_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
+        db.conn.executemany("INSERT OR IGNORE INTO segment_fields (survey_id, field) VALUES (?, ?)",
+                            [(survey_id, f) for f in chosen])
+    return chosen
+
+
+def segment_fields(settings: Settings, survey_id: str) -> list[str]:
+    """The embedded-data fields chosen as segments for a survey."""
+    with connect(settings.db_path) as db:
+        return [r[0] for r in db.conn.execute(
+            "SELECT field FROM segment_fields WHERE survey_id = ? ORDER BY field", (survey_id,))]
+
+
+def segment_values(settings: Settings, survey_id: str) -> dict[str, list[str]]:
+    """Field → distinct stored values, for the pages' segment filters."""
+    with connect(settings.db_path) as db:
+        rows = db.conn.execute(
+            "SELECT field, value FROM response_segments WHERE survey_id = ? GROUP BY field, value "
+            "ORDER BY field, value", (survey_id,))
+        options: dict[str, list[str]] = {}
+        for field, value in rows:
+            options.setdefault(field, []).append(value)
+    return options

@@ -1,0 +1,177 @@
+"""The Qualtrics integration's stored state: status, account, permissions, encrypted tokens, OAuth attempts.
+
+One row per provider (only ``qualtrics`` today). Tokens and PKCE verifiers are stored as Fernet ciphertext
+(:mod:`workspace.crypto`); nothing in this module ever returns or logs them except :func:`load_token`, which
+the connection code uses to build a client.
+
+Pending OAuth attempts live here rather than in ``st.session_state`` because the browser's return from
+Qualtrics opens a brand-new Streamlit session (streamlit-notes §2.1). Each attempt is single use: it is
+consumed with ``DELETE … RETURNING`` so two callbacks racing with the same ``state`` cannot both win.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from workspace.config import Settings
+from workspace.crypto import TokenCipher
+from workspace.db import connect, transaction, utcnow
+
+PROVIDER = "qualtrics"
+STATE_TTL_SECONDS = 600
+
+
+class Status(StrEnum):
+    """The Integrations card badge (design.md §6: exactly one of these words)."""
+
+    INACTIVE = "Inactive"
+    ACTIVE = "Active"
+    ERROR = "Error"
+
+
+@dataclass(frozen=True)
+class IntegrationRecord:
+    """What is stored about the integration, minus the token."""
+
+    enabled: bool = False
+    status: Status = Status.INACTIVE
+    created_by: str | None = None
+    base_url: str | None = None
+    account_user_id: str | None = None
+    account_name: str | None = None
+    datacenter: str | None = None
+    error_message: str | None = None
+    last_successful_sync: str | None = None
+    permissions_granted: tuple[str, ...] = ()
+    permissions_missing: tuple[str, ...] = ()
+    permissions_checked_at: str | None = None
+    has_token: bool = False
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """A consumed OAuth attempt: what the callback needs to finish it."""
+
+    state: str
+    code_verifier: str
+    started_by: str | None
+    created_at: float
+
+
+def cipher(settings: Settings) -> TokenCipher:
+    """The deployment's token cipher (PULSE_SECRET_KEY or the data folder's generated key)."""
+    return TokenCipher.for_settings(settings.secret_key, settings.data_dir)
+
+
+def _ensure_row(db: Any) -> None:
+    db.conn.execute(
+        "INSERT INTO integration (id, updated_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+        (PROVIDER, utcnow()))
+
+
+def _record(row: dict[str, Any] | None) -> IntegrationRecord:
+    if row is None:
+        return IntegrationRecord()
+    return IntegrationRecord(
+        enabled=bool(row["enabled"]),
+        status=Status(row["status"]),
+        created_by=row["created_by"],
+        base_url=row["base_url"],
+        account_user_id=row["account_user_id"],
+        account_name=row["account_name"],
+        datacenter=row["datacenter"],
+        error_message=row["error_message"],
+        last_successful_sync=row["last_successful_sync"],
+        permissions_granted=tuple(json.loads(row["permissions_granted"] or "[]")),
+        permissions_missing=tuple(json.loads(row["permissions_missing"] or "[]")),
+        permissions_checked_at=row["permissions_checked_at"],
+        has_token=row["token"] is not None,
+    )
+
+
+def get_integration(settings: Settings) -> IntegrationRecord:
+    """The stored integration (a default Inactive record when none was ever enabled)."""
+    with connect(settings.db_path) as db:
+        rows = list(db.query("SELECT * FROM integration WHERE id = ?", [PROVIDER]))
+    return _record(rows[0] if rows else None)
+
+
+def update_integration(settings: Settings, **fields: Any) -> IntegrationRecord:
+    """Set columns of the integration row (created if missing) in one transaction; returns the new record.
+
+    ``status`` accepts a :class:`Status`; tuples are stored as JSON lists. Use :func:`save_token` for tokens.
+    """
+    if "token" in fields:
+        raise ValueError("Use save_token() so that tokens are always encrypted.")
+    columns = {k: (json.dumps(list(v)) if isinstance(v, tuple) else (str(v) if isinstance(v, Status) else v))
+               for k, v in fields.items()}
+    columns["updated_at"] = utcnow()
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    with connect(settings.db_path) as db, transaction(db):
+        _ensure_row(db)
+        db.conn.execute(f"UPDATE integration SET {assignments} WHERE id = ?", [*columns.values(), PROVIDER])
+        row = next(db.query("SELECT * FROM integration WHERE id = ?", [PROVIDER]))
+    return _record(row)
+
+
+def save_token(settings: Settings, token: dict[str, Any]) -> None:
+    """Store a token dict encrypted (called on first exchange and on every refresh)."""
+    blob = cipher(settings).encrypt_json(dict(token))
+    with connect(settings.db_path) as db, transaction(db):
+        _ensure_row(db)
+        db.conn.execute("UPDATE integration SET token = ?, updated_at = ? WHERE id = ?",
+                        (blob, utcnow(), PROVIDER))
+
+
+def load_token(settings: Settings) -> dict[str, Any] | None:
+    """The decrypted token dict, or None when the integration holds none."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute("SELECT token FROM integration WHERE id = ?", (PROVIDER,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return cipher(settings).decrypt_json(row[0])
+
+
+def clear_token(settings: Settings) -> None:
+    """Forget the token (Disconnect). The row and its history stay."""
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("UPDATE integration SET token = NULL, updated_at = ? WHERE id = ?", (utcnow(), PROVIDER))
+
+
+def store_pending_state(settings: Settings, state: str, code_verifier: str, started_by: str | None) -> None:
+    """Remember an OAuth attempt until its callback (at most :data:`STATE_TTL_SECONDS`)."""
+    blob = cipher(settings).encrypt_text(code_verifier)
+    now = time.time()
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
+        db.conn.execute(
+            "INSERT INTO oauth_states (state, code_verifier, started_by, created_at) VALUES (?, ?, ?, ?)",
+            (state, blob, started_by, now))
+
+
+def consume_pending_state(settings: Settings, state: str | None) -> PendingAuthorization | None:
+    """Take the attempt ``state`` out of the store; None if unknown, already used or expired."""
+    if not state:
+        return None
+    now = time.time()
+    with connect(settings.db_path) as db, transaction(db):
+        # fetchall: finish the statement before COMMIT (a half-read RETURNING cursor blocks it).
+        rows = db.conn.execute(
+            "DELETE FROM oauth_states WHERE state = ? RETURNING code_verifier, started_by, created_at",
+            (state,)).fetchall()
+        db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
+    row = rows[0] if rows else None
+    if row is None or row[2] < now - STATE_TTL_SECONDS:
+        return None
+    return PendingAuthorization(state=state, code_verifier=cipher(settings).decrypt_text(row[0]),
+                                started_by=row[1], created_at=row[2])
+
+
+def pending_state_count(settings: Settings) -> int:
+    """How many OAuth attempts are waiting for their callback (expired ones included until purged)."""
+    with connect(settings.db_path) as db:
+        return db.conn.execute("SELECT count(*) FROM oauth_states").fetchone()[0]

@@ -1,0 +1,313 @@
+"""Journeys: ordered stages, each with ordered steps, and the metrics placed on steps (many to many).
+
+Positions are dense integers (0, 1, 2…) kept in order by every insert, move and delete, so pages can
+sort by them and show "move left / move right" without gaps to reason about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from workspace.config import Settings
+from workspace.db import connect, transaction, utcnow
+from workspace.errors import Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class Step:
+    id: int
+    stage_id: int
+    name: str
+    position: int
+    metric_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: int
+    journey_id: int
+    name: str
+    position: int
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass(frozen=True)
+class Journey:
+    id: int
+    name: str
+    description: str
+    owner: str | None
+    created_at: str
+    stages: tuple[Stage, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """All steps left to right, across stages."""
+        return tuple(step for stage in self.stages for step in stage.steps)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a metric sits: one journey step."""
+
+    journey_id: int
+    journey_name: str
+    stage_id: int
+    stage_name: str
+    step_id: int
+    step_name: str
+
+
+def _name(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid(f"A {what} needs a name.")
+    return value
+
+
+def _load(db: sqlite_utils.Database, journey_id: int) -> Journey:
+    rows = list(db.query("SELECT * FROM journeys WHERE id = ?", [journey_id]))
+    if not rows:
+        raise NotFound(f"Journey {journey_id} does not exist (it may have been deleted).")
+    j = rows[0]
+    placements: dict[int, list[int]] = {}
+    for row in db.query(
+            "SELECT p.step_id, p.metric_id FROM placements p JOIN steps s ON s.id = p.step_id "
+            "JOIN stages g ON g.id = s.stage_id WHERE g.journey_id = ? ORDER BY p.position, p.metric_id",
+            [journey_id]):
+        placements.setdefault(row["step_id"], []).append(row["metric_id"])
+    steps: dict[int, list[Step]] = {}
+    for row in db.query(
+            "SELECT s.* FROM steps s JOIN stages g ON g.id = s.stage_id WHERE g.journey_id = ? "
+            "ORDER BY s.position, s.id", [journey_id]):
+        steps.setdefault(row["stage_id"], []).append(
+            Step(row["id"], row["stage_id"], row["name"], row["position"], tuple(placements.get(row["id"], ()))))
+    stages = tuple(
+        Stage(row["id"], journey_id, row["name"], row["position"], tuple(steps.get(row["id"], ())))
+        for row in db.query("SELECT * FROM stages WHERE journey_id = ? ORDER BY position, id", [journey_id]))
+    return Journey(j["id"], j["name"], j["description"], j["owner"], j["created_at"], stages)
+
+
+def create_journey(settings: Settings, name: str, description: str = "", owner: str | None = None,
+                   stages: Sequence[tuple[str, Sequence[str]]] = ()) -> Journey:
+    """A new journey, optionally with its stages and their steps given as ``[(stage, [step, …]), …]``."""
+    name = _name(name, "journey")
+    with connect(settings.db_path) as db:
+        with transaction(db):
+            if db.conn.execute("SELECT 1 FROM journeys WHERE name = ?", (name,)).fetchone():
+                raise Invalid(f"A journey named {name!r} already exists; pick another name.")
+            journey_id = db.conn.execute(
+                "INSERT INTO journeys (name, description, owner, created_at) VALUES (?, ?, ?, ?)",
+                (name, description or "", owner, utcnow())).lastrowid
+            for s_pos, (stage_name, step_names) in enumerate(stages):
+                stage_id = db.conn.execute(
+                    "INSERT INTO stages (journey_id, name, position) VALUES (?, ?, ?)",
+                    (journey_id, _name(stage_name, "stage"), s_pos)).lastrowid
+                for p_pos, step_name in enumerate(step_names):
+                    db.conn.execute("INSERT INTO steps (stage_id, name, position) VALUES (?, ?, ?)",
+                                    (stage_id, _name(step_name, "step"), p_pos))
+        return _load(db, journey_id)
+
+
+def get_journey(settings: Settings, journey_id: int) -> Journey:
+    """One journey with its stages, steps and the metric ids placed on each step."""
+    with connect(settings.db_path) as db:
+        return _load(db, journey_id)
+
+
+def journey_by_name(settings: Settings, name: str) -> Journey | None:
+    """The journey called ``name`` (exact, then case-insensitive), or None."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute(
+            "SELECT id FROM journeys WHERE name = ? OR lower(name) = lower(?) ORDER BY name = ? DESC LIMIT 1",
+            (name.strip(), name.strip(), name.strip())).fetchone()
+        return _load(db, row[0]) if row else None
+
+
+def list_journeys(settings: Settings) -> list[Journey]:
+    """Every journey, by name, with its full structure (journeys are few and small)."""
+    with connect(settings.db_path) as db:
+        ids = [r[0] for r in db.conn.execute("SELECT id FROM journeys ORDER BY lower(name)")]
+        return [_load(db, i) for i in ids]
+
+
+def update_journey(settings: Settings, journey_id: int, *, name: str | None = None,
+                   description: str | None = None) -> Journey:
+    """Rename a journey and/or change its description."""
+    with connect(settings.db_path) as db:
+        with transaction(db):
+            _load(db, journey_id)
+            if name is not None:
+                name = _name(name, "journey")
+                clash = db.conn.execute("SELECT 1 FROM journeys WHERE name = ? AND id != ?",
+                                        (name, journey_id)).fetchone()
+                if clash:
+                    raise Invalid(f"A journey named {name!r} already exists; pick another name.")
+                db.conn.execute("UPDATE journeys SET name = ? WHERE id = ?", (name, journey_id))
+            if description is not None:
+                db.conn.execute("UPDATE journeys SET description = ? WHERE id = ?", (description, journey_id))
+        return _load(db, journey_id)
+
+
+def delete_journey(settings: Settings, journey_id: int) -> None:
+    """Delete a journey with its stages, steps and placements (the metrics themselves stay)."""
+    with connect(settings.db_path) as db, transaction(db):
+        if db.conn.execute("DELETE FROM journeys WHERE id = ?", (journey_id,)).rowcount == 0:
+            raise NotFound(f"Journey {journey_id} does not exist (it may have been deleted).")
+
+
+# --- ordered children -----------------------------------------------------------------------------
+
+_CHILD = {
+    "stage": ("stages", "journey_id"),
+    "step": ("steps", "stage_id"),
+}
+
+
+def _insert_child(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, position: int | None) -> int:
+    table, parent = _CHILD[kind]
+    count = db.conn.execute(f"SELECT count(*) FROM {table} WHERE {parent} = ?", (parent_id,)).fetchone()[0]
+    position = count if position is None else max(0, min(position, count))
+    db.conn.execute(f"UPDATE {table} SET position = position + 1 WHERE {parent} = ? AND position >= ?",
+                    (parent_id, position))
+    return db.conn.execute(f"INSERT INTO {table} ({parent}, name, position) VALUES (?, ?, ?)",
+                           (parent_id, _name(name, kind), position)).lastrowid
+
+
+def _parent_of(db: sqlite_utils.Database, kind: str, child_id: int) -> tuple[int, int]:
+    table, parent = _CHILD[kind]
+    row = db.conn.execute(f"SELECT {parent}, position FROM {table} WHERE id = ?", (child_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"That {kind} ({child_id}) does not exist (it may have been deleted).")
+    return row[0], row[1]
+
+
+def _renumber(db: sqlite_utils.Database, kind: str, parent_id: int, ordered_ids: list[int]) -> None:
+    table, _ = _CHILD[kind]
+    db.conn.executemany(f"UPDATE {table} SET position = ? WHERE id = ?",
+                        [(i, child) for i, child in enumerate(ordered_ids)])
+
+
+def _move(db: sqlite_utils.Database, kind: str, child_id: int, position: int) -> None:
+    table, parent = _CHILD[kind]
+    parent_id, _ = _parent_of(db, kind, child_id)
+    ids = [r[0] for r in db.conn.execute(
+        f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,))]
+    ids.remove(child_id)
+    ids.insert(max(0, min(position, len(ids))), child_id)
+    _renumber(db, kind, parent_id, ids)
+
+
+def _delete(db: sqlite_utils.Database, kind: str, child_id: int) -> None:
+    table, parent = _CHILD[kind]
+    parent_id, _ = _parent_of(db, kind, child_id)
+    db.conn.execute(f"DELETE FROM {table} WHERE id = ?", (child_id,))
+    ids = [r[0] for r in db.conn.execute(
+        f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,))]
+    _renumber(db, kind, parent_id, ids)
+
+
+def add_stage(settings: Settings, journey_id: int, name: str, position: int | None = None) -> Stage:
+    """Insert a stage (at the end unless ``position`` is given); returns it."""
+    with connect(settings.db_path) as db:
+        with transaction(db):
+            _load(db, journey_id)
+            stage_id = _insert_child(db, "stage", journey_id, name, position)
+        return next(s for s in _load(db, journey_id).stages if s.id == stage_id)
+
+
+def add_step(settings: Settings, stage_id: int, name: str, position: int | None = None) -> Step:
+    """Insert a step into a stage (at the end unless ``position`` is given); returns it."""
+    with connect(settings.db_path) as db:
+        with transaction(db):
+            journey_id, _ = _parent_of(db, "stage", stage_id)
+            step_id = _insert_child(db, "step", stage_id, name, position)
+        return next(s for s in _load(db, journey_id).steps if s.id == step_id)
+
+
+def rename_stage(settings: Settings, stage_id: int, name: str) -> None:
+    with connect(settings.db_path) as db, transaction(db):
+        _parent_of(db, "stage", stage_id)
+        db.conn.execute("UPDATE stages SET name = ? WHERE id = ?", (_name(name, "stage"), stage_id))
+
+
+def rename_step(settings: Settings, step_id: int, name: str) -> None:
+    with connect(settings.db_path) as db, transaction(db):
+        _parent_of(db, "step", step_id)
+        db.conn.execute("UPDATE steps SET name = ? WHERE id = ?", (_name(name, "step"), step_id))
+
+
+def move_stage(settings: Settings, stage_id: int, position: int) -> None:
+    """Move a stage to ``position`` among its journey's stages (others shift)."""
+    with connect(settings.db_path) as db, transaction(db):
+        _move(db, "stage", stage_id, position)
+
+
+def move_step(settings: Settings, step_id: int, position: int) -> None:
+    """Move a step to ``position`` within its stage (others shift)."""
+    with connect(settings.db_path) as db, transaction(db):
+        _move(db, "step", step_id, position)
+
+
+def delete_stage(settings: Settings, stage_id: int) -> None:
+    """Delete a stage with its steps and their placements."""
+    with connect(settings.db_path) as db, transaction(db):
+        _delete(db, "stage", stage_id)
+
+
+def delete_step(settings: Settings, step_id: int) -> None:
+    """Delete a step and its placements."""
+    with connect(settings.db_path) as db, transaction(db):
+        _delete(db, "step", step_id)
+
+
+# --- metric placements ------------------------------------------------------------------------------
+
+def place_metric(settings: Settings, metric_id: int, step_id: int) -> None:
+    """Show a metric on a step (idempotent). A metric can sit on many steps of many journeys."""
+    with connect(settings.db_path) as db, transaction(db):
+        if not db.conn.execute("SELECT 1 FROM metrics WHERE id = ?", (metric_id,)).fetchone():
+            raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
+        _parent_of(db, "step", step_id)
+        position = db.conn.execute("SELECT count(*) FROM placements WHERE step_id = ?", (step_id,)).fetchone()[0]
+        db.conn.execute(
+            "INSERT INTO placements (metric_id, step_id, position) VALUES (?, ?, ?) "
+            "ON CONFLICT (metric_id, step_id) DO NOTHING", (metric_id, step_id, position))
+
+
+def remove_metric(settings: Settings, metric_id: int, step_id: int) -> None:
+    """Take a metric off a step (the metric itself stays in the library)."""
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("DELETE FROM placements WHERE metric_id = ? AND step_id = ?", (metric_id, step_id))
+
+
+def placements_of_metric(settings: Settings, metric_id: int) -> list[Placement]:
+    """Every journey step a metric sits on, journeys by name, steps left to right."""
+    with connect(settings.db_path) as db:
+        return [_placement(r) for r in db.query(
+            "SELECT j.id AS journey_id, j.name AS journey_name, g.id AS stage_id, g.name AS stage_name, "
+            "s.id AS step_id, s.name AS step_name FROM placements p JOIN steps s ON s.id = p.step_id "
+            "JOIN stages g ON g.id = s.stage_id JOIN journeys j ON j.id = g.journey_id "
+            "WHERE p.metric_id = ? ORDER BY lower(j.name), g.position, s.position", [metric_id])]
+
+
+def _placement(row: dict[str, Any]) -> Placement:
+    return Placement(row["journey_id"], row["journey_name"], row["stage_id"], row["stage_name"],
+                     row["step_id"], row["step_name"])
+
+
+def find_step(settings: Settings, journey_name: str, step_name: str) -> Step:
+    """The step called ``step_name`` on the journey called ``journey_name`` (case-insensitive)."""
+    journey = journey_by_name(settings, journey_name)
+    if journey is None:
+        raise NotFound(f"No journey named {journey_name!r}; create it first or check the spelling.")
+    wanted = step_name.strip().lower()
+    for step in journey.steps:
+        if step.name.lower() == wanted:
+            return step
+    names = ", ".join(s.name for s in journey.steps) or "none yet"
+    raise NotFound(f"Journey {journey.name!r} has no step named {step_name!r} (steps: {names}).")

@@ -1,0 +1,123 @@
+"""The sync run log and per-survey sync state, read by cards ("last sync", "Syncing…") and written by sync.
+
+A run row is written when a sync starts and finished when it ends, so a page can poll progress (stage,
+fraction) of a sync running in another thread or process. A run left ``running`` by a killed process is
+reported as failed once its survey's lock is free again (the lock dies with its holder).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from workspace.config import Settings
+from workspace.db import connect, transaction, utcnow
+from workspace.locks import is_locked
+
+INTERRUPTED = "The sync stopped before finishing (the process ended); it will resume from the last saved point."
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    survey_id: str
+    trigger: str
+    started_at: str
+    finished_at: str | None
+    status: str  # running | succeeded | failed | skipped
+    stage: str | None
+    fraction: float | None
+    responses: int
+    answers: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SurveySyncState:
+    survey_id: str
+    continuation_token: str | None
+    last_sync: str | None
+    synced_questions: tuple[str, ...]
+    synced_segments: tuple[str, ...]
+
+
+def _run(row: dict[str, Any], lock_free: bool) -> SyncRun:
+    status, error = row["status"], row["error"]
+    if status == "running" and lock_free:
+        status, error = "failed", INTERRUPTED
+    return SyncRun(row["id"], row["survey_id"], row["trigger"], row["started_at"], row["finished_at"], status,
+                   row["stage"], row["fraction"], row["responses"], row["answers"], error)
+
+
+def start_run(settings: Settings, survey_id: str, trigger: str) -> int:
+    with connect(settings.db_path) as db, transaction(db):
+        return db.conn.execute(
+            "INSERT INTO sync_runs (survey_id, trigger, started_at, status, stage, fraction, pid, host) "
+            "VALUES (?, ?, ?, 'running', 'export', 0, ?, ?)",
+            (survey_id, trigger, utcnow(), os.getpid(), socket.gethostname())).lastrowid
+
+
+def record_progress(settings: Settings, run_id: int, stage: str, fraction: float) -> None:
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ?", (stage, fraction, run_id))
+
+
+def finish_run(settings: Settings, run_id: int, status: str, *, responses: int = 0, answers: int = 0,
+               error: str | None = None, db: sqlite_utils.Database | None = None) -> None:
+    """Close a run. Pass ``db`` to do it inside the caller's open transaction."""
+    sql = ("UPDATE sync_runs SET status = ?, finished_at = ?, responses = ?, answers = ?, error = ?, "
+           "fraction = CASE WHEN ? = 'succeeded' THEN 1.0 ELSE fraction END WHERE id = ?")
+    args = (status, utcnow(), responses, answers, error, status, run_id)
+    if db is not None:
+        db.conn.execute(sql, args)
+        return
+    with connect(settings.db_path) as own, transaction(own):
+        own.conn.execute(sql, args)
+
+
+def get_run(settings: Settings, run_id: int) -> SyncRun:
+    with connect(settings.db_path) as db:
+        row = next(db.query("SELECT * FROM sync_runs WHERE id = ?", [run_id]))
+    return _run(row, row["status"] == "running" and not is_locked(settings, row["survey_id"]))
+
+
+def latest_runs(settings: Settings, survey_id: str | None = None, limit: int = 20) -> list[SyncRun]:
+    """Most recent runs first (of one survey, or all)."""
+    where, args = ("WHERE survey_id = ?", [survey_id]) if survey_id else ("", [])
+    with connect(settings.db_path) as db:
+        rows = list(db.query(f"SELECT * FROM sync_runs {where} ORDER BY id DESC LIMIT ?", [*args, limit]))
+    return [_run(r, r["status"] == "running" and not is_locked(settings, r["survey_id"])) for r in rows]
+
+
+def latest_run(settings: Settings, survey_id: str) -> SyncRun | None:
+    runs = latest_runs(settings, survey_id, limit=1)
+    return runs[0] if runs else None
+
+
+def survey_state(settings: Settings, survey_id: str) -> SurveySyncState:
+    with connect(settings.db_path) as db:
+        return read_survey_state(db, survey_id)
+
+
+def read_survey_state(db: sqlite_utils.Database, survey_id: str) -> SurveySyncState:
+    """The survey's sync state as seen by ``db`` (inside a sync's transaction, its snapshot)."""
+    row = db.conn.execute("SELECT continuation_token, last_sync FROM survey_sync WHERE survey_id = ?",
+                          (survey_id,)).fetchone()
+    questions = tuple(r[0] for r in db.conn.execute(
+        "SELECT question_id FROM synced_questions WHERE survey_id = ? ORDER BY question_id", (survey_id,)))
+    segments = tuple(r[0] for r in db.conn.execute(
+        "SELECT field FROM synced_segments WHERE survey_id = ? ORDER BY field", (survey_id,)))
+    return SurveySyncState(survey_id, row[0] if row else None, row[1] if row else None, questions, segments)
+
+
+def data_version(settings: Settings) -> str:
+    """Changes whenever a sync finishes or a metric changes: the key for ``st.cache_data``."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute(
+            "SELECT (SELECT coalesce(max(id), 0) || ':' || count(*) FROM sync_runs WHERE status != 'running'), "
+            "(SELECT coalesce(max(updated_at), '') || ':' || count(*) FROM metrics)").fetchone()
+    return f"{row[0]}|{row[1]}"

@@ -1,0 +1,189 @@
+"""The store's schema as an ordered list of sqlite-utils migrations.
+
+Rules: never edit a released migration; add a new one. Each step runs in a transaction together with
+its record in ``_sqlite_migrations``, so a database is always at exactly one version. Plain SQL is used
+for tables whose keys and constraints matter (composite keys, ``WITHOUT ROWID``, cascades), because
+the DDL then reads as the contract it is.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+MIGRATIONS = Migrations("journey_pulse")
+
+
+@MIGRATIONS(name="001_core")
+def _core(db: sqlite_utils.Database) -> None:
+    """Integration, OAuth attempts, survey cache, metrics and journeys."""
+    for statement in (
+        """CREATE TABLE integration (
+            id TEXT PRIMARY KEY,                 -- provider: 'qualtrics'
+            enabled INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'Inactive' CHECK (status IN ('Inactive', 'Active', 'Error')),
+            created_by TEXT,                     -- who authorized: their surveys are the ones offered
+            base_url TEXT,
+            account_user_id TEXT,
+            account_name TEXT,
+            datacenter TEXT,
+            error_message TEXT,
+            last_successful_sync TEXT,
+            permissions_granted TEXT,            -- JSON list of UI permission names
+            permissions_missing TEXT,            -- JSON list
+            permissions_checked_at TEXT,
+            token BLOB,                          -- Fernet ciphertext of the token JSON, never plaintext
+            updated_at TEXT
+        )""",
+        """CREATE TABLE oauth_states (
+            state TEXT PRIMARY KEY,
+            code_verifier BLOB NOT NULL,         -- Fernet ciphertext
+            started_by TEXT,
+            created_at REAL NOT NULL             -- unix seconds; rows older than 10 minutes are dead
+        )""",
+        """CREATE TABLE surveys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            owner_id TEXT,
+            is_active INTEGER,
+            last_modified TEXT,
+            fetched_at TEXT
+        )""",
+        """CREATE TABLE questions (
+            survey_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            export_tag TEXT,
+            text TEXT,
+            type TEXT,
+            selector TEXT,
+            choices TEXT NOT NULL DEFAULT '[]',  -- JSON [{value, label, recode}]
+            scale_kind TEXT,
+            scale_min REAL,
+            scale_max REAL,
+            suggested_type TEXT,
+            parent_id TEXT,
+            row_label TEXT,
+            fetched_at TEXT,
+            PRIMARY KEY (survey_id, id)
+        )""",
+        """CREATE TABLE metrics (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            type TEXT NOT NULL CHECK (type IN ('nps', 'csat', 'ces')),
+            survey_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            mapping TEXT NOT NULL,               -- JSON AnswerMapping.to_records()
+            owner TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX metrics_by_survey ON metrics (survey_id, question_id)",
+        """CREATE TABLE journeys (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            owner TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE stages (
+            id INTEGER PRIMARY KEY,
+            journey_id INTEGER NOT NULL REFERENCES journeys (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            position INTEGER NOT NULL
+        )""",
+        "CREATE INDEX stages_by_journey ON stages (journey_id, position)",
+        """CREATE TABLE steps (
+            id INTEGER PRIMARY KEY,
+            stage_id INTEGER NOT NULL REFERENCES stages (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            position INTEGER NOT NULL
+        )""",
+        "CREATE INDEX steps_by_stage ON steps (stage_id, position)",
+        """CREATE TABLE placements (
+            metric_id INTEGER NOT NULL REFERENCES metrics (id) ON DELETE CASCADE,
+            step_id INTEGER NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (metric_id, step_id)
+        )""",
+        "CREATE INDEX placements_by_step ON placements (step_id, position)",
+    ):
+        db.conn.execute(statement)
+
+
+@MIGRATIONS(name="002_answers_and_sync")
+def _answers_and_sync(db: sqlite_utils.Database) -> None:
+    """Stored answers, segment values per response, per-survey sync state and the sync run log."""
+    for statement in (
+        # Clustered on the key (WITHOUT ROWID): one B-tree to update per answer and every score is a
+        # range scan of one (survey, question) prefix.
+        """CREATE TABLE answers (
+            survey_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            value TEXT NOT NULL,
+            label TEXT,
+            recorded_date TEXT,                  -- ISO-8601 UTC
+            finished INTEGER,
+            PRIMARY KEY (survey_id, question_id, response_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE response_segments (
+            survey_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (survey_id, response_id, field)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE survey_sync (
+            survey_id TEXT PRIMARY KEY,
+            continuation_token TEXT,
+            last_sync TEXT,
+            responses INTEGER NOT NULL DEFAULT 0
+        )""",
+        # Which questions the stored continuation token covers; a metric on any other question of the
+        # survey needs a backfill first.
+        """CREATE TABLE synced_questions (
+            survey_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (survey_id, question_id)
+        )""",
+        """CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            survey_id TEXT NOT NULL,
+            trigger TEXT NOT NULL DEFAULT 'manual',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+            stage TEXT,
+            fraction REAL,
+            responses INTEGER NOT NULL DEFAULT 0,
+            answers INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            pid INTEGER,
+            host TEXT
+        )""",
+        "CREATE INDEX sync_runs_by_survey ON sync_runs (survey_id, id)",
+    ):
+        db.conn.execute(statement)
+
+
+@MIGRATIONS(name="003_targets_and_segments")
+def _targets_and_segments(db: sqlite_utils.Database) -> None:
+    """Targets with a direction per metric, and the embedded-data fields chosen as segments."""
+    db.conn.execute("ALTER TABLE metrics ADD COLUMN target REAL")
+    db.conn.execute(
+        "ALTER TABLE metrics ADD COLUMN direction TEXT NOT NULL DEFAULT 'higher' "
+        "CHECK (direction IN ('higher', 'lower'))")
+    db.conn.execute(
+        """CREATE TABLE segment_fields (
+            survey_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            PRIMARY KEY (survey_id, field)
+        )""")
+    db.conn.execute(
+        """CREATE TABLE synced_segments (
+            survey_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            synced_at TEXT NOT NULL,
+            PRIMARY KEY (survey_id, field)
+        )""")

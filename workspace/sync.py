@@ -1,0 +1,245 @@
+"""The sync engine: bring a survey's stored answers up to date with Qualtrics, incrementally and safely.
+
+Per survey, under its lock (:mod:`workspace.locks`):
+
+1. Export only what the metrics need: their question ids, ``recordedDate``/``finished`` and the chosen
+   segment fields, continuing from the stored continuation token so a re-sync costs only new responses.
+2. A question (or segment field) the stored token does not cover yet is *backfilled* first: one export of
+   just that column without a token, after which the survey's token (untouched) covers it too.
+3. Every batch is written in its own ``BEGIN IMMEDIATE`` transaction as ``executemany`` upserts keyed by
+   (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves half
+   a batch.
+4. The new continuation token is stored only after all batches committed, in the transaction that also
+   finishes the run. A crash before that re-exports the same responses next time (harmless, see 3) instead
+   of skipping any.
+
+A failure leaves earlier answers, and therefore scores, untouched and records the run as failed with its
+reason; an authorization failure also puts the integration in *Error*.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from qualtrics.errors import QualtricsError
+from workspace import runs
+from workspace.answers import label_lookup, segment_fields, write_answers
+from workspace.catalog import cached_questions, refresh_questions
+from workspace.config import Settings
+from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
+from workspace.db import connect, transaction, utcnow
+from workspace.errors import NotFound, SyncBusy, WorkspaceError
+from workspace.locks import survey_lock
+from workspace.metrics import get_metric, list_metrics, tracked_surveys
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+STAGES = ("export", "download", "parse", "store", "score")
+_PROGRESS_WRITE_EVERY = 0.5  # seconds between progress rows written for pages polling another thread
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How one survey's sync ended. ``status``: succeeded, failed, skipped (busy or nothing to sync)."""
+
+    survey_id: str
+    status: str
+    run_id: int | None = None
+    responses: int = 0          # export rows read (new responses, plus backfilled ones)
+    answers: int = 0            # answer rows written
+    backfilled: tuple[str, ...] = field(default=())
+    message: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def _noop(stage: str, fraction: float) -> None:
+    return None
+
+
+class _Reporter:
+    """Forwards progress to the caller and, throttled, to the run row (for pages polling a worker)."""
+
+    def __init__(self, settings: Settings, run_id: int, callback: Progress) -> None:
+        self.settings, self.run_id, self.callback = settings, run_id, callback
+        self.last_write = 0.0
+        self.parsed = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        fraction = max(0.0, min(1.0, float(fraction)))
+        if stage == "parse":
+            self.parsed = fraction
+        self.callback(stage, fraction)
+        now = time.monotonic()
+        if now - self.last_write >= _PROGRESS_WRITE_EVERY or fraction >= 1.0:
+            self.last_write = now
+            try:
+                runs.record_progress(self.settings, self.run_id, stage, fraction)
+            except Exception:  # progress is a courtesy; never fail a sync over it
+                log.debug("could not record progress", exc_info=True)
+
+
+def _labels(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str]) -> dict:
+    questions = {q.id: q for q in cached_questions(settings, survey_id)}
+    if any(q not in questions for q in question_ids):
+        questions = {q.id: q for q in refresh_questions(settings, client, survey_id)}
+    return {qid: label_lookup(questions.get(qid)) for qid in question_ids}
+
+
+def _export(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str],
+            segments: Sequence[str], token: str | None, labels: dict, report: _Reporter,
+            finish: Callable[[object, str | None, int], None]) -> tuple[int, int]:
+    """Run one export and store it batch by batch, one transaction per batch; then, in one more
+    transaction, ``finish(db, new_token, rows)`` records what the export covered."""
+    export = client.export_responses(  # type: ignore[attr-defined]
+        survey_id, list(question_ids), continuation_token=token, embedded_data=list(segments), progress=report)
+    rows = written = 0
+    with connect(settings.db_path) as db:
+        for batch in export.batches():
+            with transaction(db):
+                written += write_answers(db, survey_id, batch.frame, question_ids, labels, segments)
+            rows += len(batch)
+            report("store", report.parsed)
+        with transaction(db):
+            finish(db, export.continuation_token, rows)
+    report("store", 1.0)
+    return rows, written
+
+
+def _mark_synced(db: object, survey_id: str, question_ids: Sequence[str], segments: Sequence[str]) -> None:
+    now = utcnow()
+    db.conn.executemany(  # type: ignore[attr-defined]
+        "INSERT INTO synced_questions (survey_id, question_id, synced_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (survey_id, question_id) DO NOTHING", [(survey_id, q, now) for q in question_ids])
+    db.conn.executemany(  # type: ignore[attr-defined]
+        "INSERT INTO synced_segments (survey_id, field, synced_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (survey_id, field) DO NOTHING", [(survey_id, f, now) for f in segments])
+
+
+def _store_token(db: object, survey_id: str, token: str | None, rows: int) -> None:
+    db.conn.execute(  # type: ignore[attr-defined]
+        "INSERT INTO survey_sync (survey_id, continuation_token, last_sync, responses) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (survey_id) DO UPDATE SET continuation_token = excluded.continuation_token, "
+        "last_sync = excluded.last_sync, responses = survey_sync.responses + excluded.responses",
+        (survey_id, token, utcnow(), rows))
+
+
+def _score_metrics(settings: Settings, survey_id: str, report: _Reporter) -> None:
+    """The score stage: score every metric of the survey once from the fresh answers (SQL aggregates)."""
+    from workspace.scores import metric_score
+
+    metrics = list_metrics(settings, survey_id)
+    for i, metric in enumerate(metrics, start=1):
+        metric_score(settings, metric.id)
+        report("score", i / len(metrics))
+    if not metrics:
+        report("score", 1.0)
+
+
+def sync_survey(settings: Settings, survey_id: str, *, client: object | None = None,
+                progress: Progress | None = None, trigger: str = "manual", wait: float = 0.0,
+                question_ids: Sequence[str] | None = None) -> SyncResult:
+    """Sync one survey's metric questions (or ``question_ids``); see the module docstring for guarantees.
+
+    ``wait``: seconds to wait for another sync of the same survey to finish (0: skip at once). Never raises
+    for Qualtrics or busy errors: the result says what happened (``status``, ``message``).
+    """
+    started = time.monotonic()
+    callback = progress or _noop
+    wanted = sorted(set(question_ids if question_ids is not None else tracked_surveys(settings).get(survey_id, [])))
+    if not wanted:
+        return SyncResult(survey_id, "skipped", message=f"No metric uses survey {survey_id}; nothing to sync.")
+    try:
+        lock = survey_lock(settings, survey_id, wait=wait)
+        lock.__enter__()
+    except SyncBusy as exc:
+        return SyncResult(survey_id, "skipped", message=str(exc))
+    run_id: int | None = None
+    try:
+        run_id = runs.start_run(settings, survey_id, trigger)
+        report = _Reporter(settings, run_id, callback)
+        own_client = client is None
+        try:
+            with reporting_auth_failures(settings):
+                client = client or open_client(settings)
+                try:
+                    result = _sync_locked(settings, client, survey_id, wanted, report, run_id)
+                finally:
+                    if own_client:
+                        client.close()  # type: ignore[union-attr]
+            _score_metrics(settings, survey_id, report)
+        except (QualtricsError, WorkspaceError, OSError) as exc:
+            message = str(exc) or type(exc).__name__
+            runs.finish_run(settings, run_id, "failed", error=message)
+            return SyncResult(survey_id, "failed", run_id, message=message, seconds=time.monotonic() - started)
+        except BaseException as exc:
+            runs.finish_run(settings, run_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+            raise
+        record_successful_sync(settings, utcnow())
+        return SyncResult(survey_id, "succeeded", run_id, result[0], result[1], result[2],
+                          seconds=time.monotonic() - started)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: list[str], report: _Reporter,
+                 run_id: int) -> tuple[int, int, tuple[str, ...]]:
+    segments = segment_fields(settings, survey_id)
+    state = runs.survey_state(settings, survey_id)
+    labels = _labels(settings, client, survey_id, wanted)
+    rows = written = 0
+    backfilled: tuple[str, ...] = ()
+    if state.continuation_token is not None:
+        new_questions = [q for q in wanted if q not in state.synced_questions]
+        new_segments = [f for f in segments if f not in state.synced_segments]
+        if new_questions or new_segments:
+            # Without a token, for the new column(s) only; the survey's token stays as it is.
+            columns = new_questions or wanted
+            r, w = _export(settings, client, survey_id, columns, segments, None, labels, report,
+                           lambda db, _token, _rows: _mark_synced(db, survey_id, columns, segments))
+            rows, written, backfilled = rows + r, written + w, tuple(new_questions)
+
+    def finish(db: object, token: str | None, exported: int) -> None:
+        _store_token(db, survey_id, token, exported)
+        _mark_synced(db, survey_id, wanted, segments)
+
+    r, w = _export(settings, client, survey_id, wanted, segments, state.continuation_token, labels, report, finish)
+    rows, written = rows + r, written + w
+    runs.finish_run(settings, run_id, "succeeded", responses=rows, answers=written)
+    return rows, written, backfilled
+
+
+def sync_metric(settings: Settings, metric_id: int, **options: object) -> SyncResult:
+    """Sync the survey of one metric (every metric question of that survey comes along)."""
+    metric = get_metric(settings, metric_id)
+    return sync_survey(settings, metric.survey_id, **options)  # type: ignore[arg-type]
+
+
+def sync_all(settings: Settings, *, progress: Progress | None = None, trigger: str = "manual",
+             wait: float = 0.0, on_result: Callable[[SyncResult], None] | None = None) -> list[SyncResult]:
+    """Sync every survey that has metrics, one client for all; busy surveys are skipped."""
+    surveys = sorted(tracked_surveys(settings))
+    if not surveys:
+        return []
+    results = []
+    try:
+        client = open_client(settings)
+    except WorkspaceError as exc:
+        return [SyncResult(s, "failed", message=str(exc)) for s in surveys]
+    with client:
+        for survey_id in surveys:
+            result = sync_survey(settings, survey_id, client=client, progress=progress, trigger=trigger, wait=wait)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results
+
+
+__all__ = ["STAGES", "NotFound", "Progress", "SyncResult", "sync_all", "sync_metric", "sync_survey"]
