@@ -98,6 +98,15 @@ def test_real_nps_command_json_has_the_contract_fields(capsys) -> None:
     assert result["low_confidence"] is True
 
 
+def test_several_questions_print_one_json_object_per_metric(capsys) -> None:
+    code, out, _ = run_main(capsys, CATS, "--type", "nps", "--question", "QID18", "QID18_NPS_GROUP", "--json")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert (first["question"], second["question"]) == ("QID18", "QID18_NPS_GROUP")
+    assert first["score"] == pytest.approx(second["score"]) == pytest.approx(CATS_NPS)
+
+
 def test_real_csat_export_with_labels_scores_on_the_five_point_wording(capsys) -> None:
     # Beskar QID16, useLabels export: 6 × 1, 7 × 2, 13 × 3, 8 × 4, 9 × 5 -> 136 / 43 = 3.16
     code, out, _ = run_main(capsys, BESKAR, "--type", "csat", "--question", "QID16", "--json")

@@ -132,51 +132,73 @@ def score_export_file(
     exclude: Sequence[str] = (),
 ) -> FileScore:
     """Score `question_id` of an export file with the default mapping built from its answers."""
+    return score_export_questions(path, metric_type, [question_id], exclude)[0]
+
+
+def score_export_questions(
+    path: str | Path,
+    metric_type: MetricType | str,
+    question_ids: Sequence[str],
+    exclude: Sequence[str] = (),
+) -> list[FileScore]:
+    """Score several questions (matrix rows, say) of one export file in a single pass over it."""
     path = Path(path)
     metric = MetricType(metric_type)
     if path.suffix.lower() == ".zip" and path.is_file() and not zipfile.is_zipfile(path):
         raise ScoreFileError(
             f"{path.name} is not a readable zip archive (damaged or incomplete download); download the export again."
         )
-    counts = _answer_counts(path, question_id)
-    mapping, answers_are = _mapping_for(metric, question_id, list(counts.index), exclude)
-    try:
-        result = score(metric, counts.index.to_numpy(dtype=object), mapping, weights=counts.to_numpy())
-    except MappingError as exc:
-        raise ScoreFileError(str(exc)) from exc
-    return FileScore(path, question_id, result, mapping, answers_are)
+    results = []
+    for question_id, counts in _answer_counts(path, list(dict.fromkeys(question_ids))).items():
+        mapping, answers_are = _mapping_for(metric, question_id, list(counts.index), exclude)
+        try:
+            result = score(metric, counts.index.to_numpy(dtype=object), mapping, weights=counts.to_numpy())
+        except MappingError as exc:
+            raise ScoreFileError(str(exc)) from exc
+        results.append(FileScore(path, question_id, result, mapping, answers_are))
+    return results
 
 
-def _answer_counts(path: Path, question_id: str) -> pd.Series:
-    """How often each distinct answer occurs (unanswered under NaN), summed over all batches."""
-    totals: pd.Series | None = None
+def _answer_counts(path: Path, question_ids: list[str]) -> dict[str, pd.Series]:
+    """How often each distinct answer occurs per question (unanswered under NaN), over all batches."""
+    totals: dict[str, pd.Series] = {q: pd.Series([], dtype="int64") for q in question_ids}
     try:
-        for batch in read_export_file(path, [question_id]):
-            counts = batch.frame[question_id].value_counts(dropna=False)
-            totals = counts if totals is None else totals.add(counts, fill_value=0)
+        for batch in read_export_file(path, question_ids):
+            for q in question_ids:
+                counts = batch.frame[q].value_counts(dropna=False)
+                totals[q] = counts if totals[q].empty else totals[q].add(counts, fill_value=0)
     except QualtricsError as exc:
-        raise _explain_missing_question(path, question_id, exc) from exc
+        raise _explain_missing_question(path, question_ids, exc) from exc
     except (zlib.error, zipfile.BadZipFile, EOFError) as exc:  # damage inside a zip member
         raise ScoreFileError(
             f"{path.name} is damaged ({exc}); download the export again."
         ) from exc
-    if totals is None:
-        return pd.Series([], dtype="int64")
-    return totals.astype("int64")
+    return {q: counts.astype("int64") for q, counts in totals.items()}
 
 
-def _explain_missing_question(path: Path, question_id: str, original: QualtricsError) -> ScoreFileError:
+def _explain_missing_question(path: Path, question_ids: list[str], original: QualtricsError) -> ScoreFileError:
     """Turn "no such column" into a sentence that lists the questions the file does have."""
     try:
         first = next(iter(read_export_file(path, None)), None)
     except QualtricsError:
         return ScoreFileError(str(original))
     available = [] if first is None else [c for c in first.frame.columns if c not in METADATA_COLUMNS]
-    if question_id in available or not available:
+    missing = [q for q in question_ids if q not in available]
+    if not available or not missing:
         return ScoreFileError(str(original))
-    return ScoreFileError(
-        f"Question {question_id} is not in {path.name}; it has {', '.join(available)}."
-    )
+    # Aliases (export tags such as Q3.13, or QID18_NPS_GROUP) are not listed but may be readable.
+    readable = []
+    for q in missing:
+        try:
+            next(iter(read_export_file(path, [q])), None)
+            readable.append(q)
+        except QualtricsError:
+            pass
+    unknown = [q for q in missing if q not in readable]
+    if not unknown:
+        return ScoreFileError(str(original))
+    which = "Question " + unknown[0] + " is" if len(unknown) == 1 else "Questions " + ", ".join(unknown) + " are"
+    return ScoreFileError(f"{which} not in {path.name}; it has {', '.join(available)}.")
 
 
 def _mapping_for(
@@ -263,9 +285,9 @@ def configure_score_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="the export file (.csv, .json, .ndjson or a .zip of one)")
     parser.add_argument("--type", required=True, choices=[m.value for m in MetricType], dest="metric_type",
                         help="metric type")
-    parser.add_argument("--question", required=True, metavar="QID",
-                        help="question id as in the export (QID5, matrix row QID7_3, or QID5_NPS_GROUP)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--question", required=True, nargs="+", action="extend", metavar="QID",
+                        help="question id(s) as in the export (QID5, matrix row QID7_3, or QID5_NPS_GROUP)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per question instead of text")
     parser.add_argument("--exclude", action="append", default=[], metavar="VALUE",
                         help="an exported value that means N/A (repeatable), for value exports without labels")
 
@@ -274,18 +296,21 @@ def run_score(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
     """Run `score` for parsed arguments; errors become one sentence on stderr and exit code 1."""
     out = out or sys.stdout
     err = err or sys.stderr
+    questions = args.question if isinstance(args.question, list) else [args.question]
     try:
-        result = score_export_file(args.file, args.metric_type, args.question, exclude=args.exclude)
+        results = score_export_questions(args.file, args.metric_type, questions, exclude=args.exclude)
     except (ScoreFileError, QualtricsError) as exc:
         print(f"Error: {exc}", file=err)
         return 1
     except Exception as exc:  # never a traceback for a user's file, but say what broke
-        print(f"Error: could not score {args.question} in {args.file} ({type(exc).__name__}: {exc}).", file=err)
+        print(f"Error: could not score {', '.join(questions)} in {args.file} ({type(exc).__name__}: {exc}).",
+              file=err)
         return 1
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
+        for result in results:
+            print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
     else:
-        print(result.to_text(), file=out)
+        print("\n\n".join(result.to_text() for result in results), file=out)
     return 0
 
 
