@@ -11,15 +11,46 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from qualtrics.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_FIXTURES = ROOT.parent / "shared" / "fixtures" / "qualtrics-real"
+
+
+def api_session(sb: Sandbox) -> requests.Session:
+    """A requests session authenticated with the sandbox's API token (X-API-TOKEN)."""
+    session = requests.Session()
+    session.headers["X-API-TOKEN"] = sb.api_token
+    return session
+
+
+def run_export(session: requests.Session, base_url: str, survey_id: str, body: dict,
+               timeout: float = 60.0) -> tuple[dict, requests.Response]:
+    """Start an export, poll it to the end, download the file: (last progress result, file response).
+    The file response is None when the job failed."""
+    url = f"{base_url}/API/v3/surveys/{survey_id}/export-responses"
+    started = session.post(url, json=body, timeout=timeout)
+    started.raise_for_status()
+    progress_id = started.json()["result"]["progressId"]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = session.get(f"{url}/{progress_id}", timeout=timeout).json()["result"]
+        if result["status"] != "inProgress":
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"export {progress_id} still running after {timeout} s")
+        time.sleep(0.02)
+    if result["status"] != "complete":
+        return result, None
+    return result, session.get(f"{url}/{result['fileId']}/file", timeout=timeout)
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ class Sandbox:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
         self.base_url = f"{self.scheme}://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="qualtrics-sandbox", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="qualtrics-sandbox", daemon=True)
         self._thread.start()
         if self.live:
             self._live_thread = threading.Thread(target=self._live_loop, name="qualtrics-sandbox-live", daemon=True)

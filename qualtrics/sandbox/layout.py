@@ -10,6 +10,7 @@ and indexed per block with numpy; only the final join of a row's cells is a Pyth
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -140,29 +141,42 @@ def _start_ms(b: Block) -> np.ndarray:
     return b.recorded_ms - b.duration * 1000
 
 
+_NUMBERS = [str(i) for i in range(3601)]  # progress and duration (capped at an hour) as table lookups
+
+
+@functools.lru_cache(maxsize=None)
+def _metadata_table(field_id: str) -> tuple[Table, Callable[[Block], np.ndarray]] | None:
+    """The lookup table of a metadata field that takes few distinct values (built once per process)."""
+    def const(b: Block) -> np.ndarray:
+        return np.zeros(len(b), dtype=np.int64)
+
+    ips = [f"198.51.100.{i}" for i in range(256)]
+    factories: dict[str, Callable[[], tuple[Table, Callable[[Block], np.ndarray]]]] = {
+        "status": lambda: (Table(field_id, ["0"], ["IP Address"], [0], ["IP Address"]), const),
+        "finished": lambda: (Table(field_id, ["0", "1"], ["False", "True"], [0, 1], ["False", "True"]),
+                             lambda b: b.finished),
+        "distributionChannel": lambda: (Table(field_id, list(DISTRIBUTION_CHANNELS), None,
+                                              list(DISTRIBUTION_CHANNELS)), lambda b: b.distribution),
+        "userLanguage": lambda: (Table(field_id, ["EN"], None, ["EN"]), const),
+        "ipAddress": lambda: (Table(field_id, ips, None, ips), lambda b: b.ip_octet),
+        "progress": lambda: (Table(field_id, _NUMBERS[:101], None, list(range(101))), lambda b: b.progress),
+        "duration": lambda: (Table(field_id, _NUMBERS, None, list(range(3601))), lambda b: b.duration),
+        "locationLatitude": lambda: (Table(field_id, [p[0] for p in LOCATIONS], None, [p[0] for p in LOCATIONS]),
+                                     lambda b: b.location),
+        "locationLongitude": lambda: (Table(field_id, [p[1] for p in LOCATIONS], None, [p[1] for p in LOCATIONS]),
+                                      lambda b: b.location),
+    }
+    factory = factories.get(field_id)
+    return factory() if factory else None
+
+
 def _metadata_column(field_id: str, name: str, label: str, time_zone: str | None) -> Column:
     import_id = {"ImportId": field_id}
     if field_id in _DATE_FIELDS and time_zone:
         import_id["timeZone"] = time_zone
-    numbers = [str(i) for i in range(3601)]  # progress and duration (capped at an hour) as table lookups
-    tables = {
-        "status": (Table(field_id, ["0"], ["IP Address"], [0], ["IP Address"]), lambda b: np.zeros(len(b), int)),
-        "finished": (Table(field_id, ["0", "1"], ["False", "True"], [0, 1], ["False", "True"]), lambda b: b.finished),
-        "distributionChannel": (Table(field_id, list(DISTRIBUTION_CHANNELS), None, list(DISTRIBUTION_CHANNELS)),
-                                lambda b: b.distribution),
-        "userLanguage": (Table(field_id, ["EN"], None, ["EN"]), lambda b: np.zeros(len(b), int)),
-        "ipAddress": (Table(field_id, [f"198.51.100.{i}" for i in range(256)], None,
-                            [f"198.51.100.{i}" for i in range(256)]), lambda b: b.ip_octet),
-        "progress": (Table(field_id, numbers[:101], None, list(range(101))), lambda b: b.progress),
-        "duration": (Table(field_id, numbers, None, list(range(3601))), lambda b: b.duration),
-        "locationLatitude": (Table(field_id, [p[0] for p in LOCATIONS], None, [p[0] for p in LOCATIONS]),
-                             lambda b: b.location),
-        "locationLongitude": (Table(field_id, [p[1] for p in LOCATIONS], None, [p[1] for p in LOCATIONS]),
-                              lambda b: b.location),
-    }
-    if field_id in tables:
-        table, index = tables[field_id]
-        return table.column(name, label, import_id, field_id, index)
+    table = _metadata_table(field_id)
+    if table is not None:
+        return table[0].column(name, label, import_id, field_id, table[1])
     computed: dict[str, tuple[Callable, Callable]] = {
         "startDate": (lambda b, o: _csv_dates(_start_ms(b), o), lambda b: _json_dates(field_id, _start_ms(b), "s")),
         "endDate": (lambda b, o: _csv_dates(b.recorded_ms, o), lambda b: _json_dates(field_id, b.recorded_ms, "s")),

@@ -54,6 +54,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; avoid 40 ms delayed-ACK stalls
     server: SandboxHTTPServer
     server_version = "QualtricsSandbox/1.0"
 
