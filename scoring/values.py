@@ -11,13 +11,15 @@ import math
 import re
 from typing import Any
 
+import pandas as pd
+
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SPACE = re.compile(r"\s+")
 
 
 def canonical_value(value: Any) -> str | None:
     """Return the lookup key of one exported value, or None when the question was unanswered."""
-    if value is None:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):  # None, NaN, pd.NA, NaT
         return None
     if isinstance(value, bool):  # bool is an int subclass; never a survey answer code
         return str(value)

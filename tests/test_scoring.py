@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring import (
@@ -165,7 +166,7 @@ CES_MAP = default_mapping(MetricType.CES, CES_1_7)
         # 4 of 6 positive (5, 6, 7, 7): 66.67
         pytest.param(MetricType.CES, CES_MAP, ["5", "6", "7", "7", "4", "1"], 400 / 6, (6, 4, 1, 1, 0),
                      id="ces_is_positive_share_of_respondents"),
-        pytest.param(MetricType.NPS, NPS_MAP, [None, "", float("nan"), "10"], 100.0, (1, 1, 0, 0, 0),
+        pytest.param(MetricType.NPS, NPS_MAP, [None, "", float("nan"), pd.NA, "10"], 100.0, (1, 1, 0, 0, 0),
                      id="unanswered_are_not_respondents"),
         pytest.param(MetricType.NPS, NPS_MAP, [10, 9.0, "0.0", " 7 "], 100 / 4, (4, 2, 1, 1, 0),
                      id="numbers_match_whatever_their_exported_form"),
@@ -260,6 +261,11 @@ def test_duplicate_values_in_a_mapping_are_refused() -> None:
 
 def test_mapping_survives_a_round_trip_through_plain_records() -> None:
     assert AnswerMapping.from_records(CSAT_MAP.to_records()) == CSAT_MAP
+
+
+def test_single_lookup_treats_missing_markers_as_unanswered() -> None:
+    assert [NPS_MAP.row_for(v) for v in (None, pd.NA, float("nan"), "  ")] == [None] * 4
+    assert NPS_MAP.row_for(9.0).value == "9"
 
 
 def test_sentiments_are_looked_up_for_every_answer_at_once() -> None:
