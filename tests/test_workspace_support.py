@@ -1,0 +1,73 @@
+"""Helpers shared by the workspace tests (no tests here): settings on a temp database, the consent page a
+browser would submit, and a comparison of stored answers with the sandbox's ground truth."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pandas as pd
+import requests
+
+from workspace.config import Settings
+from workspace.answers import stored_answers
+
+
+def settings_for(tmp_path: Path, sandbox=None, *, api_token: bool = True, **env: str) -> Settings:
+    """Settings on ``tmp_path/pulse.db``; with a sandbox, its URL and (by default) its API token."""
+    values = {"PULSE_DB": str(tmp_path / "data" / "pulse.db"), **env}
+    if sandbox is not None:
+        values.update(QUALTRICS_BASE_URL=sandbox.base_url, QUALTRICS_CLIENT_ID=sandbox.client_id,
+                      QUALTRICS_CLIENT_SECRET=sandbox.client_secret)
+        if api_token:
+            values["QUALTRICS_API_TOKEN"] = sandbox.api_token
+    return Settings.load(values, secrets_path=None)
+
+
+class _ConsentForm(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.buttons: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action") or ""
+        elif tag == "input" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+        elif tag == "button" and a.get("name"):
+            self.buttons[a.get("value") or ""] = a["name"]
+
+
+def press_on_consent_page(authorization_url: str, decision: str = "approve") -> dict[str, str]:
+    """What the browser does on the sandbox's consent page; returns the callback's query parameters."""
+    browser = requests.Session()
+    page = browser.get(authorization_url, timeout=10)
+    page.raise_for_status()
+    form = _ConsentForm()
+    form.feed(page.text)
+    answer = browser.post(urljoin(authorization_url, form.action),
+                          data={**form.fields, form.buttons[decision]: decision}, allow_redirects=False, timeout=10)
+    return {k: v[-1] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
+
+
+def normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    """responseId, recordedDate (UTC, to the second), value as str; sorted, for exact comparison."""
+    out = pd.DataFrame({
+        "responseId": frame["responseId"].astype(str).to_numpy(),
+        "recordedDate": pd.to_datetime(frame["recordedDate"], utc=True, format="ISO8601").dt.floor("s").to_numpy(),
+        "value": frame["value"].astype(str).to_numpy(),
+    })
+    return out.sort_values("responseId").reset_index(drop=True)
+
+
+def assert_stored_equals_truth(settings: Settings, sandbox, survey_id: str, question_id: str) -> int:
+    """Stored answers of a question equal the sandbox's ground truth exactly; returns how many."""
+    stored = normalised(stored_answers(settings, survey_id, question_id))
+    truth = normalised(sandbox.expected_answers(survey_id, question_id))
+    assert not stored["responseId"].duplicated().any()
+    pd.testing.assert_frame_equal(stored, truth)
+    return len(stored)

@@ -1,0 +1,189 @@
+"""``python -m workspace``: the workspace commands of design.md §5 (a contract), for cron and scripts.
+
+    metrics [--json]                       id, title, type, survey, question, score, n, last sync
+    add-metric --survey SV_… --question QID… --type nps|csat|ces [--title T] [--journey NAME --step NAME]
+    sync [--metric ID | --all]             incremental; progress on stderr
+    score FILE --type … --question QID…    (workspace.score_file)
+
+Qualtrics is reached with ``QUALTRICS_API_TOKEN`` (+ base URL or data center) when set, else with the
+connection the app stored in ``PULSE_DB``. Every failure is one sentence on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from qualtrics.errors import QualtricsError
+from workspace import journeys, metrics, scores
+from workspace.catalog import refresh_questions
+from workspace.config import ConfigError, Settings
+from workspace.connection import open_client, reporting_auth_failures
+from workspace.crypto import SecretKeyError
+from workspace.errors import NotFound, WorkspaceError
+from workspace.score_file import add_score_command
+from workspace.sync import SyncResult, sync_all, sync_metric
+
+
+class CommandError(Exception):
+    """A one-sentence reason to stop."""
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def cmd_metrics(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    rows = []
+    for card in scores.metric_cards(settings):
+        rows.append({
+            "id": card.metric_id, "title": card.title, "type": card.type, "survey": card.survey_id,
+            "question": card.question_id, "score": card.score.value, "display": card.display,
+            "n": card.n, "last_sync": card.last_sync})
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False), file=out)
+        return 0
+    if not rows:
+        print("No metrics yet. Add one with: python -m workspace add-metric --survey SV_… --question QID… "
+              "--type nps", file=out)
+        return 0
+    header = ("ID", "TYPE", "SCORE", "N", "LAST SYNC", "SURVEY", "QUESTION", "TITLE")
+    table = [header] + [(str(r["id"]), r["type"].upper(), r["display"], f"{r['n']:,}", r["last_sync"] or "never",
+                         r["survey"], r["question"], r["title"]) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1], file=out)
+    return 0
+
+
+def cmd_add_metric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    if bool(args.journey) != bool(args.step):
+        raise CommandError("Give --journey and --step together (the step of that journey to place the metric on).")
+    step = journeys.find_step(settings, args.journey, args.step) if args.journey else None
+    with reporting_auth_failures(settings), open_client(settings) as client:
+        questions = refresh_questions(settings, client, args.survey)
+    if args.question not in {q.id for q in questions}:
+        listed = ", ".join(q.id for q in questions) or "none"
+        raise CommandError(f"Survey {args.survey} has no trackable rating question {args.question} "
+                           f"(trackable: {listed}).")
+    metric = metrics.create_metric(settings, args.survey, args.question, args.type, title=args.title)
+    if step is not None:
+        journeys.place_metric(settings, metric.id, step.id)
+    where = f", on step {args.step!r} of {args.journey!r}" if step else ""
+    print(f"Added metric {metric.id}: {metric.title} ({metric.survey_id} {metric.question_id}){where}. "
+          f"Fetch its answers with: python -m workspace sync --metric {metric.id}", file=out)
+    return 0
+
+
+class _ProgressLine:
+    """One overwritten line on stderr per survey: ``SV_… export 40%``."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.survey = ""
+        self.shown = ""
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        text = f"{self.survey} {stage} {fraction:.0%}"
+        if text != self.shown:
+            self.shown = text
+            self.err.write(f"\r{text:<60}")
+            self.err.flush()
+
+    def done(self, result: SyncResult) -> None:
+        self.err.write("\r" + " " * 60 + "\r")
+        if result.status == "succeeded":
+            extra = f", backfilled {', '.join(result.backfilled)}" if result.backfilled else ""
+            self.err.write(f"{result.survey_id}: {result.responses:,} responses exported, {result.answers:,} "
+                           f"answers stored{extra} ({result.seconds:.1f} s)\n")
+        else:
+            self.err.write(f"{result.survey_id}: {result.status}: {result.message}\n")
+        self.err.flush()
+
+
+def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    line = _ProgressLine(err)
+    if args.metric is not None:
+        metric = metrics.get_metric(settings, args.metric)
+        line.survey = metric.survey_id
+        results = [sync_metric(settings, args.metric, progress=line, trigger="cli", wait=args.wait)]
+        line.done(results[0])
+    else:
+        if not metrics.list_metrics(settings):
+            print("No metrics to sync yet; add one with python -m workspace add-metric.", file=err)
+            return 0
+
+        def progress(stage: str, fraction: float) -> None:
+            line(stage, fraction)
+
+        pending = sorted(metrics.tracked_surveys(settings))
+        line.survey = pending[0] if pending else ""
+
+        def on_result(result: SyncResult) -> None:
+            line.done(result)
+            following = pending.index(result.survey_id) + 1
+            line.survey = pending[following] if following < len(pending) else ""
+
+        results = sync_all(settings, progress=progress, trigger="cli", wait=args.wait, on_result=on_result)
+        if results and all(r.run_id is None and r.status == "failed" for r in results):
+            raise CommandError(results[0].message or "The sync could not start.")
+    failed = [r for r in results if r.status == "failed"]
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m workspace", description="Journey Pulse workspace commands.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("metrics", help="list metrics with their scores")
+    p.add_argument("--json", action="store_true", help="one JSON object per metric")
+    p.set_defaults(handler=cmd_metrics)
+
+    p = sub.add_parser("add-metric", help="track a survey question as a metric")
+    p.add_argument("--survey", required=True, metavar="SV_…")
+    p.add_argument("--question", required=True, metavar="QID…", help="QIDn, or QIDn_m for a matrix row")
+    p.add_argument("--type", required=True, choices=["nps", "csat", "ces"])
+    p.add_argument("--title")
+    p.add_argument("--journey", metavar="NAME")
+    p.add_argument("--step", metavar="NAME")
+    p.set_defaults(handler=cmd_add_metric)
+
+    p = sub.add_parser("sync", help="fetch new responses (incremental) and re-score")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--metric", type=int, metavar="ID", help="sync the survey of one metric")
+    which.add_argument("--all", action="store_true", help="sync every survey with metrics (the default)")
+    p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                   help="how long to wait for another sync of the same survey to finish (default 60)")
+    p.set_defaults(handler=cmd_sync)
+
+    add_score_command(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    args = build_parser().parse_args(argv)
+    handler: Any = args.handler
+    if args.command == "score":
+        return handler(args, out, err)
+    try:
+        return handler(args, out, err)
+    except (CommandError, WorkspaceError, QualtricsError, ConfigError, SecretKeyError) as exc:
+        print(f"Error: {exc}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("Error: interrupted; run the command again to continue where it stopped.", file=err)
+        return 130
+    except Exception as exc:  # never a bare traceback: say what broke in one line
+        print(f"Error: {type(exc).__name__}: {exc}", file=err)
+        return 1
+
+
+__all__ = ["NotFound", "build_parser", "main"]
