@@ -11,6 +11,7 @@ from qualtrics.errors import (
     ExportFailed,
     ExportTimeout,
     NotFound,
+    PermissionDenied,
     QualtricsError,
     ServerUnavailable,
 )
@@ -253,3 +254,15 @@ def test_wrong_api_token_is_an_authentication_error_naming_the_setting(sandbox):
     client = QualtricsClient.with_api_token(sandbox.base_url, "not-the-token", retry=FAST_RETRY)
     with pytest.raises(QualtricsError, match="QUALTRICS_API_TOKEN"):
         client.whoami()
+
+
+def test_a_survey_of_another_user_is_a_permission_error_with_advice(sandbox):
+    foreign = next(s for s in sandbox.catalog.surveys if s.role == "foreign")
+    with pytest.raises(PermissionDenied, match="own or collaborate"):
+        token_client(sandbox).questions(foreign.id)
+
+
+def test_export_without_download_permission_is_a_permission_error(sandbox):
+    sandbox.faults.missing_permissions = ["Download Survey Results"]
+    with pytest.raises(PermissionDenied, match="download survey results"):
+        exported(token_client(sandbox), sandbox.survey_ids["nps"], ["QID1"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -204,3 +205,17 @@ def test_secrets_do_not_appear_in_reprs(sandbox):
     for text in (repr(app), repr(client), repr(api)):
         assert sandbox.client_secret not in text and token["access_token"] not in text
         assert sandbox.api_token not in text
+
+
+def test_tokens_never_reach_the_logs(fresh_sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = authorize(fresh_sandbox)
+    fresh_sandbox.faults.token_expires_after_calls = 1
+    client = QualtricsClient.with_oauth(sandbox_app(fresh_sandbox), token)
+    client.whoami()
+    client.whoami()  # forces a refresh through requests-oauthlib
+    renewed = client.credentials.token
+    assert renewed["access_token"] != token["access_token"]
+    for secret in (token["access_token"], token["refresh_token"], renewed["access_token"],
+                   fresh_sandbox.client_secret):
+        assert secret not in caplog.text
