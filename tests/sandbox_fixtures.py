@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -76,38 +77,54 @@ def fresh_sandbox() -> Iterator[Sandbox]:
     sb.stop()
 
 
+@dataclass
+class SandboxProcess:
+    """A running ``python -m qualtrics.sandbox``: its four printed settings and the process itself."""
+
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    @property
+    def base_url(self) -> str:
+        return self.env["QUALTRICS_BASE_URL"]
+
+
 @contextmanager
-def run_sandbox_process(*args: str, timeout: float = 20.0) -> Iterator[dict[str, str]]:
-    """Start the CLI, read its four KEY=value lines, yield them as a dict; SIGTERM it on exit."""
+def run_sandbox_process(*args: str, env: dict[str, str] | None = None,
+                        timeout: float = 20.0) -> Iterator[SandboxProcess]:
+    """Start the CLI, read its four KEY=value lines; SIGTERM it on exit (kill if it does not stop)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "qualtrics.sandbox", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-    env: dict[str, str] = {}
+    printed: dict[str, str] = {}
     try:
         assert proc.stdout is not None
-        while len(env) < 4:
+        while len(printed) < 4:
             line = proc.stdout.readline()
             if not line:
                 raise RuntimeError(f"sandbox exited early: {proc.stderr.read() if proc.stderr else ''}")
-            key, _, value = line.strip().partition("=")
-            env[key] = value
-        env["_PID"] = str(proc.pid)
-        yield env
+            key, _, value = line.rstrip("\n").partition("=")
+            printed[key] = value
+        yield SandboxProcess(printed, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
 
 
 @pytest.fixture
 def sandbox_server_process():
-    """A factory: ``with sandbox_server_process("--seed", "3") as env: ...`` (env holds the four settings)."""
+    """A factory: ``with sandbox_server_process("--seed", "3") as server: server.env, server.base_url``."""
     return run_sandbox_process

@@ -19,33 +19,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo data (default 7)")
     parser.add_argument("--responses", type=int, default=None, help="responses of the NPS survey (default 1500)")
     parser.add_argument("--live", action="store_true", help="keep adding responses every few seconds")
+    parser.add_argument("--live-interval", type=float, default=3.0, metavar="SECONDS",
+                        help="seconds between live responses (default 3)")
     parser.add_argument("--redirect-uri", action="append", default=None,
                         help="allowed OAuth redirect URI (repeatable; default $PULSE_URL/api/qualtrics/callback)")
     args = parser.parse_args(argv)
     if args.responses is not None and args.responses < 0:
         parser.error("--responses must not be negative")
+    if args.live_interval <= 0:
+        parser.error("--live-interval must be positive")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sandbox = Sandbox(seed=args.seed, responses=args.responses, live=args.live,
+    # handlers first: a Ctrl-C or SIGTERM that arrives right after the four lines still stops cleanly
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    sandbox = Sandbox(seed=args.seed, responses=args.responses, live=args.live, live_interval=args.live_interval,
                       redirect_uris=tuple(args.redirect_uri or [default_redirect_uri()]))
     try:
         sandbox.start(port=args.port)
     except OSError as exc:
+        sandbox.stop()
         print(f"Cannot listen on 127.0.0.1:{args.port}: {exc.strerror}. Choose another --port.", file=sys.stderr)
         return 2
-    for key, value in sandbox.env().items():
-        print(f"{key}={value}")
-    sys.stdout.flush()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        for key, value in sandbox.env().items():
+            print(f"{key}={value}")
+        sys.stdout.flush()
+        stop.wait()
     finally:
         sandbox.stop()
     return 0
