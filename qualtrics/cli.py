@@ -36,12 +36,25 @@ def client_from_environment(env: Mapping[str, str]) -> QualtricsClient:
             raise QualtricsError("QUALTRICS_API_TOKEN is set but not where to use it: set QUALTRICS_BASE_URL "
                                  "(e.g. https://fra1.qualtrics.com) or QUALTRICS_DATACENTER (e.g. fra1).")
         return QualtricsClient.with_api_token(settings.base_url, settings.api_token)
+    return _stored_client(env)
+
+
+def _stored_client(env: Mapping[str, str]) -> QualtricsClient:
+    """The OAuth grant the app stored, through ``workspace.connection.open_client`` (imported lazily: the
+    workspace depends on this package, never the reverse). Workspace errors become one-line QualtricsErrors."""
     try:
+        config = importlib.import_module("workspace.config")
         connection = importlib.import_module("workspace.connection")
-        stored_client: Callable[[], QualtricsClient | None] = connection.stored_client
+        errors = importlib.import_module("workspace.errors")
+        load_settings = config.Settings.load
+        open_client: Callable[[object], QualtricsClient | None] = connection.open_client
+        workspace_error: type[Exception] = errors.WorkspaceError
     except (ImportError, AttributeError):
         raise QualtricsError(NO_CONNECTION) from None
-    client = stored_client()
+    try:
+        client = open_client(load_settings(env))
+    except workspace_error as exc:
+        raise QualtricsError(str(exc) or NO_CONNECTION) from None
     if client is None:
         raise QualtricsError(NO_CONNECTION)
     return client

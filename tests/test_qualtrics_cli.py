@@ -99,3 +99,31 @@ def test_python_dash_m_qualtrics_runs_and_never_prints_a_traceback(sandbox):
     bad = subprocess.run([sys.executable, "-m", "qualtrics", "questions", "SV_nope"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and bad.stderr.startswith("error: ")
+
+
+def _app_env(sb, tmp_path) -> dict[str, str]:
+    return {"QUALTRICS_BASE_URL": sb.base_url, "QUALTRICS_CLIENT_ID": sb.client_id,
+            "QUALTRICS_CLIENT_SECRET": sb.client_secret, "PULSE_DB": str(tmp_path / "pulse.db"),
+            "PULSE_URL": "http://localhost:8501"}
+
+
+def test_without_a_token_the_connection_stored_by_the_app_is_used(sandbox, tmp_path, monkeypatch):
+    from tests.test_qualtrics_oauth import approve_in_browser
+    from workspace import connection
+    from workspace.config import Settings
+
+    monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml from the repo
+    env = _app_env(sandbox, tmp_path)
+    settings = Settings.load(env)
+    callback = approve_in_browser(connection.begin_authorization(settings))
+    assert connection.complete_authorization(settings, callback["state"], callback["code"]).name == "CONNECTED"
+    code, out, err = run(["questions", sandbox.survey_ids["nps"]], env)
+    assert code == 0, err
+    assert out.splitlines()[1].split()[:4] == ["QID1", "Q1", "MC/NPS", "0-10"]
+
+
+def test_app_settings_without_a_stored_grant_fail_in_one_line(sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["surveys"], _app_env(sandbox, tmp_path))
+    assert code == 1 and out == "" and err.startswith("error: ") and err.count("\n") == 1
+    assert "Authorize" in err or "QUALTRICS_API_TOKEN" in err
