@@ -33,6 +33,7 @@ DEFAULT_BATCH_ROWS = 20_000
 _READ_SIZE = 1 << 20
 _ANSWER_COLUMN = re.compile(r"^(\d+_)?QID\d+(_\d+)?$")
 _TRUE = {"1", "true", "True", "TRUE", "1.0"}
+_TRUE_VALUES = {1, True, "1", "true", "True", "TRUE", "1.0"}  # finished as JSON exports write it (1.0 == 1)
 
 Progress = Callable[[str, float], None]
 
@@ -170,7 +171,12 @@ def _finished(values: pd.Series) -> pd.Series:
 
 def _text(value: Any) -> str | None:
     """JSON export value -> the string the CSV would hold (8 -> "8", 2.5 -> "2.5", ["2","3"] -> "2,3")."""
-    if value is None or value == "":
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is int:
+        return str(value)
+    if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -234,8 +240,11 @@ def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> I
     for column in (*questions, *selection.embedded_data):
         sources[column] = keys[column]
     positions = sorted(set(sources.values()))
-    chunks = pd.read_csv(text, header=None, usecols=positions, dtype=str, keep_default_na=False,
-                         na_values=[""], chunksize=batch_rows, engine="c")
+    try:
+        chunks = pd.read_csv(text, header=None, usecols=positions, dtype=str, keep_default_na=False,
+                             na_values=[""], chunksize=batch_rows, engine="c")
+    except pd.errors.EmptyDataError:
+        return  # headers only: an incremental export with no new responses
     output = selection.output_columns(questions)
     for chunk in chunks:
         frame = pd.DataFrame(index=pd.RangeIndex(len(chunk)))
@@ -304,43 +313,44 @@ def _json_records(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, batch_rows: int
                     ) -> Iterator[ResponseBatch]:
-    fixed = selection.question_ids is not None
+    """Columnar batches from JSON response records. The per-record loop only appends raw values to parallel
+    lists (it is the hot path); conversion to strings and bools happens per column when a batch is flushed."""
+    discover = selection.question_ids is None
     questions: list[str] = list(selection.question_ids or ())
-    columns: dict[str, list[Any]] = {}
+    keys: list[str] = [*questions, *selection.embedded_data]
+    response_ids: list[Any] = []
+    dates: list[Any] = []
+    finished: list[Any] = []
+    columns: list[list[Any]] = [[] for _ in keys]
 
     def flush() -> ResponseBatch:
-        n = len(columns["responseId"])
         frame = pd.DataFrame({
-            "responseId": pd.Series(columns["responseId"], dtype=str),
-            "recordedDate": utc_iso(pd.Series(columns["recordedDate"], dtype=str), None),
-            "finished": _finished(pd.Series(columns["finished"], dtype=str)),
+            "responseId": pd.Series(response_ids, dtype=str),
+            "recordedDate": utc_iso(pd.Series(dates, dtype=str), None),
+            "finished": pd.Series([v in _TRUE_VALUES for v in finished], dtype=bool),
         })
-        for column in (*questions, *selection.embedded_data):
-            values = columns.get(column) or [None] * n
-            frame[column] = pd.Series(values + [None] * (n - len(values)), dtype=str)
+        for key, values in zip(keys, columns):
+            frame[key] = pd.Series(list(map(_text, values)), dtype=str)
         return ResponseBatch(frame[selection.output_columns(questions)])
 
-    def reset() -> None:
-        columns.clear()
-        columns.update({"responseId": [], "recordedDate": [], "finished": []})
-
-    reset()
     for record in records:
         values = record.get("values") or {}
-        if not fixed:  # discover answer columns as they appear; earlier rows get None
+        if discover:  # answer columns appear as they are met; earlier rows of the batch get None
             for key in values:
-                if key not in questions and _ANSWER_COLUMN.match(key):
+                if key not in keys and _ANSWER_COLUMN.match(key):
                     questions.append(key)
-                    columns[key] = [None] * len(columns["responseId"])
-        columns["responseId"].append(record.get("responseId") or values.get("_recordId"))
-        columns["recordedDate"].append(_text(values.get("recordedDate")))
-        columns["finished"].append(_text(values.get("finished", 1)))
-        for column in (*questions, *selection.embedded_data):
-            columns.setdefault(column, [None] * (len(columns["responseId"]) - 1)).append(_text(values.get(column)))
-        if len(columns["responseId"]) >= batch_rows:
+                    keys.insert(len(questions) - 1, key)
+                    columns.insert(len(questions) - 1, [None] * len(response_ids))
+        response_ids.append(record.get("responseId") or values.get("_recordId"))
+        dates.append(values.get("recordedDate"))
+        finished.append(values.get("finished", 1))
+        for key, column in zip(keys, columns):
+            column.append(values.get(key))
+        if len(response_ids) >= batch_rows:
             yield flush()
-            reset()
-    if columns["responseId"]:
+            response_ids, dates, finished = [], [], []
+            columns = [[] for _ in keys]
+    if response_ids:
         yield flush()
 
 

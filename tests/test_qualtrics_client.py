@@ -266,3 +266,13 @@ def test_export_without_download_permission_is_a_permission_error(sandbox):
     sandbox.faults.missing_permissions = ["Download Survey Results"]
     with pytest.raises(PermissionDenied, match="download survey results"):
         exported(token_client(sandbox), sandbox.survey_ids["nps"], ["QID1"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+def test_an_incremental_export_with_nothing_new_yields_no_rows_and_a_token(sandbox, fmt):
+    client = token_client(sandbox)
+    survey_id = sandbox.survey_ids["ces"]
+    _, first = exported(client, survey_id, ["QID1"], fmt=fmt)
+    export = client.export_responses(survey_id, ["QID1"], fmt=fmt, continuation_token=first.continuation_token)
+    assert list(export.batches()) == []
+    assert export.rows == 0 and export.continuation_token

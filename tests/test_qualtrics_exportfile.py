@@ -169,3 +169,23 @@ def test_progress_reports_the_parse_stage_up_to_one(tmp_path):
     assert {stage for stage, _ in seen} == {"parse"}
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_json_without_question_ids_discovers_the_same_answer_columns_as_the_csv(tmp_path, monkeypatch):
+    monkeypatch.setattr(exportfile, "_READ_SIZE", 512)
+    path = tmp_path / "Cats.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in _json_records(CATS_ZIP)))
+    from_json = read_all(path, batch_rows=10)
+    from_csv = read_all(CATS_ZIP)
+    assert "QID18" in from_csv.columns and "QID36_7" in from_csv.columns
+    pd.testing.assert_frame_equal(from_json, from_csv[from_json.columns], check_dtype=False)
+    assert set(from_csv.columns) - set(from_json.columns) == {
+        c for c in from_csv.columns if from_csv[c].isna().all()}
+
+
+def test_a_csv_with_only_its_header_rows_has_no_batches(tmp_path):
+    with zipfile.ZipFile(CATS_ZIP) as archive:
+        text = archive.read(archive.namelist()[0]).decode("utf-8-sig")
+    headers_only = tmp_path / "empty.csv"
+    headers_only.write_text("".join(text.splitlines(keepends=True)[:3]))
+    assert list(read_export_file(headers_only, ["QID18"])) == []
