@@ -5,14 +5,14 @@
     python -m qualtrics export SURVEY_ID --out FILE [--format csv|json]
 
 Credentials: QUALTRICS_API_TOKEN with QUALTRICS_BASE_URL or QUALTRICS_DATACENTER; without a token, the
-connection the app stored (``workspace``, imported lazily: the only place this package touches it).
+connection the app stored, through the ``stored_client`` function ``qualtrics/__main__.py`` passes in (the
+composition root is the only module of this package allowed to import the workspace).
 Failures print one line to stderr and exit non-zero; no tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -28,36 +28,21 @@ NO_CONNECTION = ("No Qualtrics connection: set QUALTRICS_API_TOKEN with QUALTRIC
 _TEXT_WIDTH = 70
 
 
-def client_from_environment(env: Mapping[str, str]) -> QualtricsClient:
-    """API token from the environment first, else the app's stored connection."""
+StoredClient = Callable[[Mapping[str, str]], QualtricsClient]
+
+
+def client_from_environment(env: Mapping[str, str], stored_client: StoredClient | None = None) -> QualtricsClient:
+    """API token from the environment first, else ``stored_client`` (the app's stored connection, supplied by
+    ``qualtrics/__main__.py`` so that this module never imports the workspace)."""
     settings = QualtricsSettings.from_env(env)
     if settings.api_token:
         if settings.base_url is None:
             raise QualtricsError("QUALTRICS_API_TOKEN is set but not where to use it: set QUALTRICS_BASE_URL "
                                  "(e.g. https://fra1.qualtrics.com) or QUALTRICS_DATACENTER (e.g. fra1).")
         return QualtricsClient.with_api_token(settings.base_url, settings.api_token)
-    return _stored_client(env)
-
-
-def _stored_client(env: Mapping[str, str]) -> QualtricsClient:
-    """The OAuth grant the app stored, through ``workspace.connection.open_client`` (imported lazily: the
-    workspace depends on this package, never the reverse). Workspace errors become one-line QualtricsErrors."""
-    try:
-        config = importlib.import_module("workspace.config")
-        connection = importlib.import_module("workspace.connection")
-        errors = importlib.import_module("workspace.errors")
-        load_settings = config.Settings.load
-        open_client: Callable[[object], QualtricsClient | None] = connection.open_client
-        workspace_error: type[Exception] = errors.WorkspaceError
-    except (ImportError, AttributeError):
-        raise QualtricsError(NO_CONNECTION) from None
-    try:
-        client = open_client(load_settings(env))
-    except workspace_error as exc:
-        raise QualtricsError(str(exc) or NO_CONNECTION) from None
-    if client is None:
+    if stored_client is None:
         raise QualtricsError(NO_CONNECTION)
-    return client
+    return stored_client(env)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -132,12 +117,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
-         stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+         stdout: IO[str] | None = None, stderr: IO[str] | None = None,
+         stored_client: StoredClient | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     args = _parser().parse_args(argv)
     try:
-        with client_from_environment(os.environ if env is None else env) as client:
+        with client_from_environment(os.environ if env is None else env, stored_client) as client:
             if args.command == "surveys":
                 print(surveys_table(client.surveys()), file=stdout)
             elif args.command == "questions":

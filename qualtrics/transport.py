@@ -159,8 +159,8 @@ def send(session: requests.Session, method: str, url: str, what: str, *,
     try:
         return session.request(method, url, timeout=timeout, headers=dict(headers or {}), **kwargs)
     except requests.exceptions.RetryError as exc:
-        raise RateLimited(
-            f"Qualtrics kept refusing requests for {what}; wait a minute and try again.") from exc
+        raise ServerUnavailable(
+            f"Qualtrics kept failing requests for {what}; try again in a few minutes.") from exc
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         host = urlsplit(url).netloc
         raise ServerUnavailable(

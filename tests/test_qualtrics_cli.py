@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from qualtrics.__main__ import stored_client
 from qualtrics.cli import NO_CONNECTION, format_table, main
 from qualtrics.exportfile import read_export_file
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(argv, env):
     out, err = io.StringIO(), io.StringIO()
-    code = main(argv, env=env, stdout=out, stderr=err)
+    code = main(argv, env=env, stdout=out, stderr=err, stored_client=stored_client)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -201,6 +201,7 @@ def test_export_survives_each_fault_alone(fresh_sandbox, name):
         assert sb.faults.corrupt_zip_next == 0
 
 
+@pytest.mark.slow
 def test_export_survives_all_faults_together(fresh_sandbox):
     sb = fresh_sandbox
     saved: list[dict] = []
