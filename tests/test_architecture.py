@@ -59,7 +59,7 @@ def test_workspace_never_imports_streamlit(path: Path) -> None:
     assert "streamlit" not in imported_modules(path)
 
 
-PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + [ROOT / "navigation.py"]
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py"))
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=ids(PAGE_FILES))

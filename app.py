@@ -1,0 +1,60 @@
+"""Journey Pulse: the app that `streamlit run app.py` serves.
+
+Streamlit's `st.App` wraps the page script (ui/navigation.py) in an ASGI app so that plain HTTP
+routes can live beside it. The OAuth callback is one: Qualtrics redirects the browser here, the
+code is exchanged on the server and the browser lands on the Integrations page with only an
+outcome flag in its URL, never the code (see ../shared/streamlit-notes.md §2 for why a page
+callback is worse: the redirect opens a new Streamlit session anyway).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import streamlit as st
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from workspace import bootstrap
+from workspace.connection import complete_authorization
+
+CALLBACK_PATH = "/api/qualtrics/callback"
+
+
+async def qualtrics_callback(request: Request) -> RedirectResponse:
+    """Finish the OAuth dance Qualtrics sent the browser back from, then show the outcome."""
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    params = request.query_params
+    outcome = await run_in_threadpool(
+        complete_authorization,
+        runtime.settings,
+        state=params.get("state"),
+        code=params.get("code"),
+        error=params.get("error"),
+    )
+    # 303: the browser must GET the page, and the spent code must not stay in its history.
+    return RedirectResponse(f"/integrations?oauth={outcome.value}", status_code=303)
+
+
+async def health(_: Request) -> JSONResponse:
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    return JSONResponse({"status": "ok", "qualtrics": runtime.settings.qualtrics_label})
+
+
+@asynccontextmanager
+async def lifespan(_: st.App) -> AsyncIterator[None]:
+    # Start the database, the embedded sandbox (when no Qualtrics is configured) and the
+    # scheduler with the server, not with the first visitor.
+    await run_in_threadpool(bootstrap.runtime)
+    yield
+    bootstrap.shutdown()
+
+
+app = st.App(
+    "ui/navigation.py",
+    routes=[Route(CALLBACK_PATH, qualtrics_callback), Route("/api/health", health)],
+    lifespan=lifespan,
+)

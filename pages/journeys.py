@@ -1,0 +1,174 @@
+"""Journeys: stages and steps in order, a metrics lane under the steps, charts across steps and time.
+
+The URL carries the journey, the date range and the segment filters, so a view can be shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from ui import cards, charts, routes
+from ui.frame import app_runtime, current_person
+from ui.actions import act
+from ui.text import plain
+from workspace import journeys, journey_view, scores
+from workspace.errors import WorkspaceError
+
+settings = app_runtime().settings
+person = current_person()
+
+head, action = st.columns([4, 1], vertical_alignment="bottom")
+head.title("Journeys")
+
+if person.edits_journeys:
+    with action.popover("New journey", icon=":material/add:"):
+        with st.form("new_journey", clear_on_submit=True, border=False):
+            name = st.text_input("Name", placeholder="e.g. Onboarding")
+            stages_text = st.text_input("Stages (optional, comma separated)", placeholder="Discover, Sign up, Use")
+            if st.form_submit_button("Create journey", type="primary"):
+                try:
+                    created = journey_view.create_with_stages(settings, name, stages_text, owner=person.email)
+                except WorkspaceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.query_params["journey"] = str(created.id)
+                    st.rerun()
+
+options = journey_view.journey_options(settings)
+if not options:
+    st.info("No journeys yet. A journey lays out the stages and steps your customers go through; metrics placed "
+            "on its steps show how each step feels. "
+            + ("Press **New journey** to create one." if person.edits_journeys else "Ask an editor to create one."),
+            icon=":material/route:")
+    st.stop()
+
+requested = st.query_params.get("journey", "")
+default_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
+journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id), format_func=options.get,
+                          key="journey_pick")
+st.query_params["journey"] = str(journey_id)
+journey = journeys.get_journey(settings, journey_id)
+if journey.description:
+    st.caption(plain(journey.description))
+
+# --- filters (kept in the URL) ---------------------------------------------------------------------
+flt_state = journey_view.filter_from_query(st.query_params.to_dict())
+segment_options = journey_view.segment_options(settings, journey)
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    today = dt.date.today()
+    chosen = st.date_input("Date range", value=(flt_state.start or today - dt.timedelta(days=182), flt_state.end or today),
+                           max_value=today, key=f"range_{journey_id}", width=260)
+    picks: dict[str, list[str]] = {}
+    for field, values in segment_options.items():
+        picks[field] = st.multiselect(field.capitalize(), values, default=[v for v in flt_state.segments.get(field, [])
+                                                                           if v in values],
+                                      key=f"segment_{journey_id}_{field}", width=220)
+flt = journey_view.build_filter(chosen, picks)
+st.query_params.update(journey_view.filter_to_query(flt))
+
+# --- steps and the metrics lane --------------------------------------------------------------------
+if not journey.stages:
+    st.info("This journey has no stages yet. " + ("Add stages and steps under **Edit journey** below."
+                                                   if person.edits_journeys else ""), icon=":material/view_column:")
+else:
+    lane = scores.journey_lane(settings, journey.id, flt)
+    stage_columns = st.columns([max(len(stage.steps), 1) for stage in journey.stages], border=True)
+    for stage, stage_column in zip(journey.stages, stage_columns):
+        with stage_column:
+            st.markdown(f"**{plain(stage.name)}**")
+            if not stage.steps:
+                st.caption("No steps yet")
+                continue
+            for step, step_column in zip(stage.steps, st.columns(len(stage.steps))):
+                with step_column:
+                    st.markdown(f"###### {plain(step.name)}")
+                    for card in lane.get(step.id, []):
+                        cards.metric_card(card, key=f"lane_{step.id}_{card.metric_id}", compact=True)
+                    if not lane.get(step.id):
+                        st.caption("No metric on this step")
+                    if person.edits_metrics:
+                        st.page_link(routes.NEW_METRIC, label="+ Metric", icon=":material/add:",
+                                     query_params={"step": str(step.id)})
+
+    table = scores.journey_scores(settings, journey.id, flt)
+    if not table.empty:
+        st.subheader("Scores across steps")
+        st.caption("Dots are scores, whiskers their 95% intervals. Use a chart's camera icon to download it as PNG.")
+        for metric_type in journey_view.types_in(table):
+            st.plotly_chart(charts.steps(table, metric_type), key=f"steps_{metric_type}")
+        period = st.segmented_control("Trends by", ["week", "month"], default="week", key="journey_period") or "week"
+        for metric_type, frames in journey_view.step_trends(settings, journey, table, period, flt).items():
+            st.plotly_chart(charts.step_trends(frames, metric_type), key=f"trends_{metric_type}")
+        st.download_button("Download scorecard (CSV)", journey_view.scorecard_csv(table),
+                           file_name=journey_view.scorecard_name(journey), mime="text/csv", key="scorecard",
+                           icon=":material/download:")
+
+# --- editing ---------------------------------------------------------------------------------------
+if person.edits_journeys:
+    with st.expander("Edit journey", icon=":material/edit:"):
+        with st.form(f"rename_{journey.id}", border=False):
+            new_name = st.text_input("Journey name", value=journey.name)
+            description = st.text_input("Description", value=journey.description)
+            if st.form_submit_button("Save"):
+                act(journeys.update_journey, settings, journey.id, name=new_name, description=description)
+        st.divider()
+        for stage in journey.stages:
+            cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+            renamed = cols[0].text_input("Stage", value=stage.name, key=f"stage_name_{stage.id}")
+            if renamed != stage.name:
+                act(journeys.rename_stage, settings, stage.id, renamed)
+            if cols[1].button("◀", key=f"stage_left_{stage.id}", help="Move stage left", disabled=stage.position == 0):
+                act(journeys.move_stage, settings, stage.id, stage.position - 1)
+            if cols[2].button("▶", key=f"stage_right_{stage.id}", help="Move stage right"):
+                act(journeys.move_stage, settings, stage.id, stage.position + 1)
+            if cols[3].button("Delete", key=f"stage_delete_{stage.id}"):
+                act(journeys.delete_stage, settings, stage.id)
+            for step in stage.steps:
+                row = st.columns([0.3, 2.7, 1, 1, 1], vertical_alignment="bottom")
+                renamed_step = row[1].text_input("Step", value=step.name, key=f"step_name_{step.id}",
+                                                 label_visibility="collapsed")
+                if renamed_step != step.name:
+                    act(journeys.rename_step, settings, step.id, renamed_step)
+                if row[2].button("▲", key=f"step_up_{step.id}", help="Move step earlier", disabled=step.position == 0):
+                    act(journeys.move_step, settings, step.id, step.position - 1)
+                if row[3].button("▼", key=f"step_down_{step.id}", help="Move step later"):
+                    act(journeys.move_step, settings, step.id, step.position + 1)
+                if row[4].button("Delete", key=f"step_delete_{step.id}"):
+                    act(journeys.delete_step, settings, step.id)
+            with st.form(f"add_step_{stage.id}", clear_on_submit=True, border=False):
+                step_cols = st.columns([3, 1], vertical_alignment="bottom")
+                step_name = step_cols[0].text_input("New step", key=f"new_step_{stage.id}",
+                                                    placeholder=f"Add a step to {stage.name}")
+                if step_cols[1].form_submit_button("Add step"):
+                    act(journeys.add_step, settings, stage.id, step_name)
+            st.divider()
+        with st.form(f"add_stage_{journey.id}", clear_on_submit=True, border=False):
+            stage_cols = st.columns([3, 1], vertical_alignment="bottom")
+            stage_name = stage_cols[0].text_input("New stage", placeholder="e.g. Billing")
+            if stage_cols[1].form_submit_button("Add stage"):
+                act(journeys.add_stage, settings, journey.id, stage_name)
+
+        st.markdown("**Metrics on steps**")
+        placement = journey_view.placement_choices(settings, journey)
+        if placement.steps and placement.metrics:
+            with st.form(f"place_{journey.id}", clear_on_submit=True, border=False):
+                cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+                metric_id = cols[0].selectbox("Metric", list(placement.metrics), format_func=placement.metrics.get)
+                step_id = cols[1].selectbox("Step", list(placement.steps), format_func=placement.steps.get)
+                if cols[2].form_submit_button("Place metric"):
+                    act(journeys.place_metric, settings, metric_id, step_id)
+        for step_id, metric_id, label in placement.placed:
+            cols = st.columns([4, 1], vertical_alignment="center")
+            cols[0].text(label)
+            if cols[1].button("Remove", key=f"unplace_{step_id}_{metric_id}"):
+                act(journeys.remove_metric, settings, metric_id, step_id)
+        if st.button("Delete this journey", key=f"delete_journey_{journey.id}"):
+            st.session_state["confirm_delete_journey"] = journey.id
+        if st.session_state.get("confirm_delete_journey") == journey.id:
+            st.warning("Delete the journey with its stages and steps? Metrics stay in the library.")
+            if st.button("Delete journey for good", type="primary", key="delete_journey_yes"):
+                st.session_state.pop("confirm_delete_journey", None)
+                del st.query_params["journey"]
+                act(journeys.delete_journey, settings, journey.id)

@@ -1,0 +1,67 @@
+"""Live: a journey's scores in large type for a wall screen, refreshing themselves as answers arrive."""
+
+from __future__ import annotations
+
+import segno
+import streamlit as st
+
+from ui import cards
+from ui.frame import app_runtime
+from ui.text import plain
+from workspace import journey_view, live
+
+settings = app_runtime().settings
+
+options = journey_view.journey_options(settings)
+if not options:
+    st.title("Live")
+    st.info("Live mode shows a journey's scores on a wall screen. Create a journey and place metrics on its steps "
+            "first.", icon=":material/cast:")
+    st.stop()
+
+requested = st.query_params.get("journey", "")
+default_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
+with st.sidebar:
+    journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id),
+                              format_func=options.get, key="live_journey")
+    st.caption("Press F11 (or your browser's full-screen key) for the wall screen. Scores refresh every "
+               f"{live.REFRESH_SECONDS} seconds.")
+st.query_params["journey"] = str(journey_id)
+
+# Large type for a room: big metric values and step names.
+st.html("""<style>
+.st-key-live_board h1 { font-size: 3.2rem; }
+.st-key-live_board h2 { font-size: 4.5rem; line-height: 1.1; }
+.st-key-live_board p, .st-key-live_board span { font-size: 1.25rem; }
+</style>""")
+
+st.title(f":material/cast: {plain(options[journey_id])}", anchor=False)
+
+
+@st.fragment(run_every=live.REFRESH_SECONDS)
+def live_board() -> None:
+    live.refresh(settings, journey_id)
+    steps = live.board(settings, journey_id)
+    with st.container(key="live_board"):
+        if not steps:
+            st.info("No metrics on this journey's steps yet. Place metrics on steps in Journeys.")
+            return
+        for row_start in range(0, len(steps), 4):
+            row = steps[row_start:row_start + 4]
+            for step, column in zip(row, st.columns(4)):
+                with column:
+                    st.markdown(f"**{plain(step.stage)}** › {plain(step.step)}")
+                    for card in step.cards:
+                        cards.metric_card(card, key=f"live_{step.step}_{card.metric_id}", link=False, compact=False)
+
+
+live_board()
+
+with st.sidebar:
+    survey_ids = live.survey_ids(settings, journey_id)
+    if survey_ids:
+        st.markdown("**Answer the survey**")
+        for survey_id in survey_ids:
+            link = live.public_link(settings, survey_id)
+            st.image(segno.make(link, error="m").png_data_uri(scale=6, border=2), width=200)
+            st.caption(link)

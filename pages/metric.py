@@ -1,0 +1,120 @@
+"""One metric: score, distribution, trend, change, target, mapping, the answers behind it, freshness."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cards, charts, routes
+from ui.frame import app_runtime, current_person
+from ui.text import plain
+from workspace import journeys, metrics, scores, views, wizard
+from workspace.errors import WorkspaceError
+
+settings = app_runtime().settings
+person = current_person()
+
+metric_id = st.query_params.get("id", "")
+if not metric_id.isdigit():
+    st.info("Choose a metric in the Metrics Library.", icon=":material/monitoring:")
+    st.page_link(routes.METRICS_LIBRARY, label="Open the Metrics Library")
+    st.stop()
+try:
+    detail = scores.metric_detail(settings, int(metric_id))
+except WorkspaceError as exc:
+    st.warning(str(exc), icon=":material/warning:")
+    st.page_link(routes.METRICS_LIBRARY, label="Back to the Metrics Library")
+    st.stop()
+metric, card = detail.metric, detail.card
+
+st.page_link(routes.METRICS_LIBRARY, label="Metrics Library", icon=":material/arrow_back:")
+st.title(metric.title, anchor=False)
+st.caption(f"{card.type_name} · survey {plain(detail.survey_name or metric.survey_id)} · question {metric.question_id}")
+if detail.question_text:
+    st.text(detail.question_text)
+
+left, right = st.columns([1, 2])
+with left:
+    cards.metric_card(card, key="detail", link=False)
+    change = views.latest_change(settings, metric.id, period="week")
+    if change:
+        st.caption(f"This week: {change}.")
+    if metric.type == "csat" and card.score.satisfied_pct is not None:
+        st.caption(f"{card.score.satisfied_pct:.1f}% satisfied (share of respondents answering positively); "
+                   "the CSAT score above is the mean.")
+with right:
+    st.plotly_chart(charts.sentiments(detail.sentiments), key="sentiments")
+    period = st.segmented_control("Trend by", ["day", "week", "month"], default="week", key="trend_period")
+    st.plotly_chart(charts.trend(scores.trend(settings, metric.id, period=period or "week"), metric.type),
+                    key="trend")
+
+fresh = views.freshness(settings, metric)
+sync_col, info_col = st.columns([1, 3], vertical_alignment="center")
+info_col.caption(f"Last sync {cards.ago(fresh.last_sync)} · next automatic sync "
+                 f"{'after the first sync' if fresh.next_sync is None else 'at ' + fresh.next_sync[:16].replace('T', ' ') + ' UTC'}")
+if fresh.last_error:
+    st.error(f"Last sync failed: {fresh.last_error}", icon=":material/error:")
+if person.edits_metrics and sync_col.button("Sync data", key="metric_sync", icon=":material/sync:"):
+    bar = st.progress(0.0, text="Starting…")
+    result = wizard.sync_now(settings, metric.id,
+                             lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{stage.capitalize()}… {f:.0%}"))
+    if result.ok:
+        st.toast(f"Synced {result.responses:,} new responses.", icon=":material/check_circle:")
+        st.rerun()
+    st.error(result.message, icon=":material/error:")
+
+tab_answers, tab_mapping, tab_settings = st.tabs(["Answers behind the score", "Sentiment mapping", "Target and placement"])
+
+with tab_answers:
+    st.caption("Every stored answer, newest first, with the sentiment it maps to. Only Positive, Neutral and "
+               "Negative answers count as respondents.")
+    st.dataframe(scores.responses(settings, metric.id, limit=500), hide_index=True, key="answers",
+                 column_config={"counted": st.column_config.CheckboxColumn("Counted"),
+                                "recorded_date": st.column_config.TextColumn("Recorded")})
+
+with tab_mapping:
+    st.caption("Change a sentiment or a CSAT score and save: the score is recomputed at once from the stored "
+               "answers, without a new sync.")
+    edited = st.data_editor(views.mapping_table(metric), key=f"mapping_{metric.id}", hide_index=True,
+                            disabled=["value", "label"] if person.edits_metrics else True,
+                            column_config={"sentiment": st.column_config.SelectboxColumn(
+                                "Sentiment", options=wizard.SENTIMENTS, required=True)})
+    if person.edits_metrics and st.button("Save mapping", key="save_mapping"):
+        try:
+            views.save_mapping(settings, metric, edited)
+        except WorkspaceError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.rerun()
+
+with tab_settings:
+    placed = ", ".join(f"{p.journey_name} › {p.step_name}" for p in detail.placements) or "not on any journey yet"
+    st.markdown(f"**On journeys:** {plain(placed)}")
+    if person.edits_metrics:
+        with st.form("target_form"):
+            target = st.number_input("Target", value=metric.target, placeholder="No target", key="target")
+            direction = st.radio("Better is", ["higher", "lower"], horizontal=True,
+                                 index=0 if metric.direction == "higher" else 1, key="direction")
+            title = st.text_input("Title", value=metric.title, key="title")
+            if st.form_submit_button("Save"):
+                try:
+                    metrics.update_metric(settings, metric.id, title=title, target=target, direction=direction)
+                except WorkspaceError as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()
+        steps = views.step_options(settings)
+        if steps:
+            step_id = st.selectbox("Place on a journey step", list(steps), format_func=steps.get, index=None,
+                                   key="place_step")
+            if step_id is not None and st.button("Place on step", key="place"):
+                journeys.place_metric(settings, metric.id, step_id)
+                st.rerun()
+        if st.button("Delete metric", key="delete"):
+            st.session_state["confirm_delete"] = metric.id
+        if st.session_state.get("confirm_delete") == metric.id:
+            st.warning("Delete this metric and take it off every journey? Its stored answers stay for other "
+                       "metrics on the same question.")
+            if st.button("Delete for good", type="primary", key="delete_yes"):
+                metrics.delete_metric(settings, metric.id)
+                st.session_state.pop("confirm_delete", None)
+                st.switch_page(routes.METRICS_LIBRARY)

@@ -1,0 +1,139 @@
+"""+ Metric: Source → Survey → Question → Metric type → sentiment mapping → Sync data.
+
+Reached from the Metrics Library or from a journey step (`?step=ID` preselects the step).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import routes
+
+from ui.frame import app_runtime, current_person
+from ui.text import plain
+from workspace import wizard
+from workspace.errors import NotConnected, WorkspaceError
+
+settings = app_runtime().settings
+person = current_person()
+
+st.title("New metric")
+if not person.edits_metrics:
+    st.info("Viewers can look at metrics but not add them. Ask an editor or integration manager.",
+            icon=":material/lock:")
+    st.stop()
+
+step_id = st.query_params.get("step")
+step = wizard.step_context(settings, int(step_id)) if step_id and step_id.isdigit() else None
+if step is not None:
+    st.caption(f"The new metric will be placed on the step **{plain(step.step_name)}** of "
+               f"**{plain(step.journey_name)}**.")
+
+st.selectbox("Source", wizard.SOURCES, key="wizard_source")
+
+try:
+    with st.spinner("Listing the surveys Qualtrics shows this account…"):
+        surveys = wizard.surveys(settings, refresh=st.session_state.pop("wizard_refresh_surveys", False))
+except NotConnected as exc:
+    st.warning(f"{exc}", icon=":material/link_off:")
+    st.page_link(routes.INTEGRATIONS, label="Open Settings › Integrations", icon=":material/power:")
+    st.stop()
+except WorkspaceError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+names = {s.id: s.name for s in surveys}
+survey_id = st.selectbox(
+    "Survey", list(names), format_func=lambda sid: f"{names[sid]} ({sid})", index=None,
+    placeholder=f"Search {len(names)} surveys by name or id", key="wizard_survey",
+    help=wizard.COLLABORATOR_RULE,
+)
+left, right = st.columns([4, 1], vertical_alignment="center")
+left.caption(wizard.COLLABORATOR_RULE)
+if right.button("Refresh list", key="wizard_refresh", icon=":material/refresh:"):
+    st.session_state["wizard_refresh_surveys"] = True
+    st.rerun()
+if survey_id is None:
+    st.stop()
+
+try:
+    with st.spinner("Reading the survey's questions…"):
+        questions = wizard.questions(settings, survey_id)
+except WorkspaceError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+if not questions:
+    st.info("This survey has no rating questions that can become a metric (single-answer scales and matrix "
+            "rows). Pick another survey.", icon=":material/info:")
+    st.stop()
+
+by_id = {q.id: q for q in questions}
+question_id = st.selectbox("Question", list(by_id), format_func=lambda qid: wizard.question_label(by_id[qid]),
+                           index=None, placeholder="Choose the question to track", key=f"wizard_question_{survey_id}")
+if question_id is None:
+    st.stop()
+question = by_id[question_id]
+
+type_names = list(wizard.METRIC_TYPES)
+suggested = wizard.suggested_type_name(question)
+type_name = st.segmented_control("Metric type", type_names, default=suggested, key=f"wizard_type_{survey_id}_{question_id}")
+type_name = type_name or suggested
+st.caption(f"Scale {wizard.scale_text(question)}; suggested type: {suggested}.")
+
+st.markdown("**Map every answer to a sentiment**")
+st.caption("Defaults follow the usual bands and exclude answers such as N/A or Don't know. "
+           + ("For CSAT the score of an answer is its Qualtrics recode value; change it here if needed."
+              if type_name == "CSAT" else "Scores are only used by CSAT."))
+table = st.data_editor(
+    wizard.default_table(question, type_name),
+    key=f"wizard_mapping_{survey_id}_{question_id}_{type_name}",
+    hide_index=True,
+    disabled=["value", "label"],
+    column_config={
+        "value": st.column_config.TextColumn("Exported value", help="What Qualtrics exports for this answer"),
+        "label": st.column_config.TextColumn("Answer"),
+        "sentiment": st.column_config.SelectboxColumn("Sentiment", options=wizard.SENTIMENTS, required=True),
+        "score": st.column_config.NumberColumn("Score (CSAT)", format="%g"),
+    },
+)
+
+try:
+    mapping = wizard.mapping_from_table(table, type_name)
+except WorkspaceError as exc:
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+preview = wizard.preview(settings, survey_id, question_id, type_name, mapping)
+if preview is None:
+    st.caption("A preview of the score appears here once this question's answers have been synced.")
+else:
+    score_col, chart_col = st.columns([1, 2])
+    score_col.metric(f"{type_name} preview", preview.display, help=preview.interval_display)
+    score_col.caption(preview.n_display)
+    chart_col.bar_chart(preview.sentiments, x="sentiment", y="count", height=160)
+
+title = st.text_input("Title", value=wizard.title_for(question, type_name), key=f"wizard_title_{survey_id}_{question_id}_{type_name}")
+
+if st.button("Sync data", type="primary", key="wizard_sync", icon=":material/sync:"):
+    try:
+        metric = wizard.create(settings, survey_id, question_id, type_name, title, mapping,
+                               owner=person.email or person.name, step_id=step.step_id if step else None)
+    except WorkspaceError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+    bar = st.progress(0.0, text="Starting…")
+    with st.status("Syncing responses from Qualtrics…", expanded=True) as status:
+        def report(stage: str, fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage.capitalize()}… {fraction:.0%}")
+
+        result = wizard.sync_now(settings, metric.id, report)
+        if result.ok:
+            bar.progress(1.0, text="Done")
+            status.update(label=f"Synced {result.responses:,} responses", state="complete", expanded=False)
+        else:
+            status.update(label="Sync failed", state="error")
+    if result.ok:
+        st.switch_page(routes.METRIC, query_params={"id": str(metric.id)})
+    st.error(f"{result.message} The metric was saved and will sync again automatically; you can also press "
+             "Sync data on its page.", icon=":material/error:")
+    st.page_link(routes.METRIC, label="Open the metric", query_params={"id": str(metric.id)})

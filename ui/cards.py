@@ -1,0 +1,127 @@
+"""Cards: the integration card's parts and the metric card (title, type, score, n, interval).
+
+Colours follow the sentiment palette of .streamlit/config.toml (Okabe-Ito: blue positive, amber
+neutral, vermillion negative), always with a word beside them so colour is never the only signal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from ui import routes
+
+from ui.text import plain
+from workspace.connection import IntegrationStatus
+from workspace.scores import MetricCard
+
+BADGE_COLOURS = {"Active": "green", "Inactive": "gray", "Error": "red"}
+TONE_COLOURS = {"Positive": "blue", "Neutral": "orange", "Negative": "red", "No score": "gray"}
+
+# Score bands used to colour a card when the metric has no target. NPS above 30 and CSAT/CES with
+# three in four respondents positive are commonly read as good; below zero / one in two as poor.
+_GOOD_SHARE, _POOR_SHARE = 75.0, 50.0
+_GOOD_NPS, _POOR_NPS = 30.0, 0.0
+
+
+def status_badge(status: str) -> None:
+    st.badge(status, color=BADGE_COLOURS.get(status, "gray"))
+
+
+def ago(timestamp: str | None) -> str:
+    """"3 min ago" for an ISO timestamp; "never" for None."""
+    if not timestamp:
+        return "never"
+    try:
+        when = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    seconds = (dt.datetime.now(dt.timezone.utc) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return when.strftime("%d %b %Y")
+
+
+def integration_details(status: IntegrationStatus) -> None:
+    rows = []
+    if status.account:
+        rows.append(("Account", status.account))
+    if status.data_center:
+        rows.append(("Data center", status.data_center))
+    rows.append(("Qualtrics", "Embedded Qualtrics sandbox" if status.is_sandbox else (status.base_url or "not set")))
+    if status.created_by:
+        rows.append(("Connected by", status.created_by))
+    rows.append(("Last successful sync", ago(status.last_successful_sync)))
+    for name, value in rows:
+        label, text = st.columns([1, 3])
+        label.caption(name)
+        text.text(value)
+    if status.uses_api_token:
+        st.info("An API token from the environment (QUALTRICS_API_TOKEN) is used for syncing; it takes "
+                "precedence over the authorization stored here.", icon=":material/key:")
+    if status.error_message:
+        st.error(status.error_message, icon=":material/error:")
+    if status.missing_permissions:
+        missing = ", ".join(status.missing_permissions)
+        st.warning(f"The connected Qualtrics account lacks these permissions: {missing}. Ask your Qualtrics "
+                   "brand administrator to grant them, then click Reauthorize.", icon=":material/warning:")
+    elif status.granted_permissions:
+        st.caption("Permissions checked: " + ", ".join(status.granted_permissions))
+
+
+def tone(card: MetricCard) -> str:
+    """Positive / Neutral / Negative / No score: on target or not when a target is set, else the bands."""
+    score = card.score
+    if score.value is None:
+        return "No score"
+    if card.on_target is not None:
+        return "Positive" if card.on_target else "Negative"
+    if card.type == "nps":
+        value, good, poor = score.value, _GOOD_NPS, _POOR_NPS
+    elif card.type == "csat":
+        value, good, poor = score.satisfied_pct or 0.0, _GOOD_SHARE, _POOR_SHARE
+    else:
+        value, good, poor = score.value, _GOOD_SHARE, _POOR_SHARE
+    if value >= good:
+        return "Positive"
+    return "Neutral" if value >= poor else "Negative"
+
+
+def metric_card(card: MetricCard, *, key: str, link: bool = True, compact: bool = False) -> None:
+    """One metric's card. `key` keeps widget ids unique when a metric shows on several steps."""
+    feel = tone(card)
+    colour = TONE_COLOURS[feel]
+    with st.container(border=True, key=f"card_{key}"):
+        title, kind = st.columns([4, 1], vertical_alignment="top")
+        title.markdown(f"**{plain(card.title)}**")
+        with kind:
+            st.badge(card.type_name, color="gray")
+        size = "###" if compact else "##"
+        st.markdown(f"{size} :{colour}[{card.display}]")
+        details = [card.n_display]
+        if card.interval_display:
+            details.append(card.interval_display)
+        st.caption(" · ".join(details))
+        flags = []
+        if card.low_confidence and card.score.value is not None:
+            flags.append(":orange-badge[:material/warning: Low confidence: fewer than 30 respondents]")
+        if card.score.value is not None:
+            flags.append(f":{colour}-badge[{feel}]")
+        if card.target is not None:
+            flags.append(f":gray-badge[Target {card.target:g} · {card.direction} is better]")
+        if flags:
+            st.markdown(" ".join(flags))
+        if not compact:
+            st.caption(f"{card.sync_status} · last sync {ago(card.last_sync)}")
+            if card.sync_error:
+                st.caption(f":red[{plain(card.sync_error)}]")
+        if link:
+            st.page_link(routes.METRIC, label="Details", icon=":material/arrow_forward:",
+                         query_params={"id": str(card.metric_id)})

@@ -1,0 +1,90 @@
+"""Plotly figures for the pages, built from the DataFrames that workspace returns.
+
+Sentiment colours are the Okabe-Ito hues of the theme, so charts read the same for people with
+the common colour-vision deficiencies; every chart also labels what its colours mean.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SENTIMENT_COLOURS = {"Positive": "#0072B2", "Neutral": "#E69F00", "Negative": "#D55E00",
+                     "Excluded": "#999999", "Unmapped": "#CC79A7"}
+SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"]
+AXIS_TITLES = {"nps": "NPS", "csat": "CSAT (mean score)", "ces": "CES (% positive)"}
+
+
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 320) -> go.Figure:
+    """Score per period with its 95% interval as a band; low-confidence periods drawn hollow."""
+    fig = go.Figure()
+    data = frame.dropna(subset=["value"])
+    fig.add_trace(go.Scatter(x=list(data["period"]) + list(data["period"])[::-1],
+                             y=list(data["high"]) + list(data["low"])[::-1],
+                             fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0),
+                             hoverinfo="skip", name="95% interval"))
+    fig.add_trace(go.Scatter(
+        x=data["period"], y=data["value"], mode="lines+markers", name=title or AXIS_TITLES[metric_type],
+        line=dict(color=SERIES_COLOURS[0], width=2),
+        marker=dict(size=8, color=["white" if low else SERIES_COLOURS[0] for low in data["low_confidence"]],
+                    line=dict(color=SERIES_COLOURS[0], width=2)),
+        customdata=data[["display", "respondents"]],
+        hovertemplate="%{customdata[0]} (n = %{customdata[1]:,})<extra></extra>"))
+    fig.update_yaxes(title=AXIS_TITLES[metric_type])
+    return _layout(fig, height)
+
+
+def sentiments(frame: pd.DataFrame, height: int = 140) -> go.Figure:
+    """One stacked bar: how the answers split across sentiments."""
+    fig = go.Figure()
+    total = frame["count"].sum()
+    for _, row in frame.iterrows():
+        if row["count"] == 0:
+            continue
+        share = row["count"] / total if total else 0
+        fig.add_trace(go.Bar(y=["Answers"], x=[row["count"]], orientation="h", name=row["sentiment"],
+                             marker_color=SENTIMENT_COLOURS.get(row["sentiment"], "#999999"),
+                             text=f"{row['sentiment']} {share:.0%}", textposition="inside",
+                             hovertemplate=f"{row['sentiment']}: {int(row['count']):,}<extra></extra>"))
+    fig.update_layout(barmode="stack", showlegend=False, yaxis=dict(visible=False))
+    return _layout(fig, height)
+
+
+def steps(frame: pd.DataFrame, metric_type: str, height: int = 360) -> go.Figure:
+    """Each metric of one type across a journey's steps, with 95% interval whiskers."""
+    fig = go.Figure()
+    data = frame[frame["type"] == metric_type]
+    order = data.drop_duplicates("step_id").sort_values(["stage_position", "step_position"])
+    labels = {row.step_id: f"{row.stage} › {row.step}" for row in order.itertuples()}
+    for i, (title, group) in enumerate(data.groupby("title", sort=False)):
+        group = group.dropna(subset=["value"])
+        fig.add_trace(go.Scatter(
+            x=[labels[s] for s in group["step_id"]], y=group["value"], mode="markers+lines",
+            name=title, line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)], dash="dot"),
+            marker=dict(size=11),
+            error_y=dict(type="data", symmetric=False, array=group["interval_high"] - group["value"],
+                         arrayminus=group["value"] - group["interval_low"]),
+            customdata=group[["display", "n_display"]],
+            hovertemplate="%{customdata[0]} (%{customdata[1]})<extra>%{fullData.name}</extra>"))
+    fig.update_xaxes(categoryorder="array", categoryarray=list(labels.values()))
+    fig.update_yaxes(title=AXIS_TITLES[metric_type])
+    return _layout(fig, height)
+
+
+def step_trends(frames: dict[str, pd.DataFrame], metric_type: str, height: int = 320) -> go.Figure:
+    """One line per step (named by the key) of the same metric type over time."""
+    fig = go.Figure()
+    for i, (name, frame) in enumerate(frames.items()):
+        data = frame.dropna(subset=["value"])
+        fig.add_trace(go.Scatter(x=data["period"], y=data["value"], mode="lines+markers", name=name,
+                                 line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)]),
+                                 customdata=data[["display", "respondents"]],
+                                 hovertemplate="%{customdata[0]} (n = %{customdata[1]:,})"))
+    fig.update_yaxes(title=AXIS_TITLES[metric_type])
+    return _layout(fig, height)

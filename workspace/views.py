@@ -1,0 +1,127 @@
+"""What the pages show, shaped for them: library rows, freshness, change sentences, mapping tables.
+
+These functions compose the domain modules (metrics, scores, runs, journeys) so that pages stay a
+list of widgets; nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from scoring import Score
+from scoring.trends import compare_periods
+from workspace import journeys, metrics, runs, scores
+from workspace.catalog import cached_questions, survey_name
+from workspace.config import Settings
+from workspace.metrics import Metric
+from workspace.scores import NO_FILTER, ScoreFilter
+from workspace.wizard import mapping_from_table
+
+LIBRARY_COLUMNS = ["id", "title", "type", "survey", "question", "score", "n", "interval", "trend",
+                   "last_sync", "status", "low_confidence"]
+
+
+def library(settings: Settings, flt: ScoreFilter = NO_FILTER, period: str = "week") -> pd.DataFrame:
+    """One row per metric for the Metrics Library table, with a sparkline of its recent trend."""
+    records = []
+    for card in scores.metric_cards(settings, flt=flt):
+        metric_trend = scores.trend(settings, card.metric_id, period=period, flt=flt)
+        recent = metric_trend["value"].tail(12)
+        records.append({
+            "id": card.metric_id,
+            "title": card.title,
+            "type": card.type_name,
+            "survey": survey_name(settings, card.survey_id) or card.survey_id,
+            "question": card.question_id,
+            "score": card.display,
+            "n": int(card.n),
+            "interval": card.interval_display,
+            "trend": [None if pd.isna(v) else float(v) for v in recent],
+            "last_sync": card.last_sync,
+            "status": card.sync_status,
+            "low_confidence": card.low_confidence,
+        })
+    return pd.DataFrame.from_records(records, columns=LIBRARY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    last_sync: str | None
+    next_sync: str | None
+    last_error: str | None
+    running: bool
+
+
+def freshness(settings: Settings, metric: Metric) -> Freshness:
+    """When the metric's survey was last synced, when the scheduler will sync it next, the last error."""
+    state = runs.survey_state(settings, metric.survey_id)
+    last_run = runs.latest_run(settings, metric.survey_id)
+    next_sync = None
+    if state.last_sync:
+        last = dt.datetime.fromisoformat(state.last_sync.replace("Z", "+00:00"))
+        next_sync = (last + dt.timedelta(seconds=settings.sync_interval)).isoformat()
+    error = last_run.error if last_run is not None and last_run.status == "failed" else None
+    running = last_run is not None and last_run.status == "running"
+    return Freshness(state.last_sync, next_sync, error, running)
+
+
+def period_bounds(start: pd.Timestamp, period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the day/week/month that starts at `start`."""
+    first = start.date()
+    if period == "day":
+        return first, first
+    if period == "week":
+        return first, first + dt.timedelta(days=6)
+    next_month = (start + pd.offsets.MonthBegin(1)).date()
+    return first, next_month - dt.timedelta(days=1)
+
+
+def latest_change(settings: Settings, metric_id: int, period: str = "week",
+                  flt: ScoreFilter = NO_FILTER) -> str | None:
+    """"up 6.2, not significant (…)": the latest period with a score against the one before it."""
+    frame = scores.trend(settings, metric_id, period=period, flt=flt)
+    scored = frame[frame["value"].notna()]
+    if len(scored) < 2:
+        return None
+    before_start, after_start = scored["period"].iloc[-2], scored["period"].iloc[-1]
+
+    def score_in(start: pd.Timestamp) -> Score:
+        first, last = period_bounds(start, period)
+        window = ScoreFilter(start=first, end=last, segments=flt.segments, finished_only=flt.finished_only)
+        return scores.metric_score(settings, metric_id, window)
+
+    change = compare_periods(score_in(before_start), score_in(after_start))
+    return f"{change.describe()} vs the previous {period}"
+
+
+def mapping_table(metric: Metric) -> pd.DataFrame:
+    """The metric's mapping as the editable table the wizard also uses."""
+    return pd.DataFrame.from_records(metric.mapping.to_records(), columns=["value", "label", "sentiment", "score"])
+
+
+def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Metric:
+    """Store an edited mapping; scores change at once because they are computed from stored answers."""
+    return metrics.update_metric(settings, metric.id, mapping=mapping_from_table(table, metric.type_name))
+
+
+def question_text(settings: Settings, metric: Metric) -> str | None:
+    question = next((q for q in cached_questions(settings, metric.survey_id) if q.id == metric.question_id), None)
+    return question.text if question else None
+
+
+def journey_options(settings: Settings) -> dict[int, str]:
+    """Journey id → name, for pickers."""
+    return {j.id: j.name for j in journeys.list_journeys(settings)}
+
+
+def step_options(settings: Settings) -> dict[int, str]:
+    """Step id → "Journey › Stage › Step", for the "place on a step" picker."""
+    options = {}
+    for journey in journeys.list_journeys(settings):
+        for stage in journey.stages:
+            for step in stage.steps:
+                options[step.id] = f"{journey.name} › {stage.name} › {step.name}"
+    return options
