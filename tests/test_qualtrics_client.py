@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
@@ -17,7 +19,7 @@ from qualtrics.errors import (
 )
 from qualtrics.export import PollPolicy
 from qualtrics.permissions import REQUIRED_PERMISSIONS
-from qualtrics.transport import RetryPolicy
+from qualtrics.transport import CappedRetry, RetryPolicy
 from tests.test_qualtrics_oauth import authorize, sandbox_app
 
 FAST_RETRY = RetryPolicy(attempts=6, backoff=0.01, jitter=0.01, timeout=(5.0, 30.0))
@@ -277,3 +279,31 @@ def test_an_incremental_export_with_nothing_new_yields_no_rows_and_a_token(sandb
     export = client.export_responses(survey_id, ["QID1"], fmt=fmt, continuation_token=first.continuation_token)
     assert list(export.batches()) == []
     assert export.rows == 0 and export.continuation_token
+
+
+@pytest.mark.parametrize("role", ["nps", "csat", "ces", "matrix"])
+def test_both_definition_endpoints_give_the_same_questions(sandbox, role):
+    from qualtrics.definitions import parse_definition
+
+    client = token_client(sandbox)
+    survey_id = sandbox.survey_ids[role]
+    pascal = parse_definition(client.get_json(f"survey-definitions/{survey_id}", "definition"))
+    camel = parse_definition(client.get_json(f"surveys/{survey_id}", "survey"))
+    assert pascal.questions == camel.questions
+    assert [s.id for s in pascal.skipped] == [s.id for s in camel.skipped]
+
+
+def test_retry_after_is_honoured(sandbox):
+    sandbox.faults.update({"rate_limit_next": 1, "retry_after": 1})
+    started = time.monotonic()
+    token_client(sandbox).whoami()
+    assert time.monotonic() - started >= 0.95  # FAST_RETRY's own backoff is 10 ms
+    assert sandbox.faults_fired.get("rate_limit") == 1
+
+
+def test_a_retry_after_longer_than_the_cap_is_shortened(sandbox, monkeypatch):
+    monkeypatch.setattr(CappedRetry, "MAX_RETRY_AFTER", 0.2)
+    sandbox.faults.update({"rate_limit_next": 1, "retry_after": 300})
+    started = time.monotonic()
+    token_client(sandbox).whoami()
+    assert time.monotonic() - started < 5
