@@ -160,9 +160,7 @@ def _token_session(app: OAuthApp, policy: RetryPolicy, client: Any = None) -> OA
     session = OAuth2Session(
         client_id=None if client else app.client_id, client=client,
         redirect_uri=app.redirect_uri)
-    template = retrying_session(policy, methods=frozenset({"POST"}), read_retries=False)
-    for prefix, adapter in template.adapters.items():
-        session.mount(prefix, adapter)
+    retrying_session(policy, methods=frozenset({"POST"}), read_retries=False, session=session)
     session.register_compliance_hook("access_token_response", _raise_transient)
     session.register_compliance_hook("refresh_token_response", _raise_transient)
     return session
@@ -176,11 +174,12 @@ def _raise_transient(response: requests.Response) -> requests.Response:
     return response
 
 
-def _token_call(app: OAuthApp, call: Callable[[], dict[str, Any]], on_refusal: Callable[[str], QualtricsError]
-                ) -> dict[str, Any]:
+def _token_call(app: OAuthApp, session: OAuth2Session, call: Callable[[OAuth2Session], dict[str, Any]],
+                on_refusal: Callable[[str], QualtricsError]) -> dict[str, Any]:
+    """Run one token-endpoint call, mapping every failure onto a typed error; closes ``session``."""
     try:
-        with _oauthlib_transport(app.token_url):
-            token = call()
+        with session, _oauthlib_transport(app.token_url):
+            token = call(session)
     except OAuth2Error as exc:
         raise on_refusal(exc.error or "refused") from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
@@ -200,14 +199,13 @@ def exchange_code(app: OAuthApp, code: str, code_verifier: str, *, policy: Retry
                   ) -> dict[str, Any]:
     """Exchange an authorization code (from the callback) for a token dict (``access_token``, ``refresh_token``,
     ``expires_at``, ...). Client id and secret go in the form body, as Qualtrics' code grant is documented."""
-    session = _token_session(app, policy)
-    return _token_call(
-        app,
-        lambda: session.fetch_token(app.token_url, code=code, code_verifier=code_verifier,
-                                    client_secret=app.client_secret, include_client_id=True,
-                                    timeout=policy.timeout),
-        lambda err: AuthenticationFailed(
-            f"Qualtrics did not accept the authorization ({err}); click Authorize to start again."))
+
+    def call(session: OAuth2Session) -> dict[str, Any]:
+        return session.fetch_token(app.token_url, code=code, code_verifier=code_verifier,
+                                   client_secret=app.client_secret, include_client_id=True, timeout=policy.timeout)
+
+    return _token_call(app, _token_session(app, policy), call, lambda err: AuthenticationFailed(
+        f"Qualtrics did not accept the authorization ({err}); click Authorize to start again."))
 
 
 def refresh_token(app: OAuthApp, token: Mapping[str, Any], *, policy: RetryPolicy = RetryPolicy()
@@ -219,27 +217,25 @@ def refresh_token(app: OAuthApp, token: Mapping[str, Any], *, policy: RetryPolic
         raise ReauthorizationRequired(
             "The Qualtrics authorization has expired and cannot be renewed automatically; reauthorize the "
             "integration (Settings > Integrations > Reauthorize).")
-    session = _token_session(app, policy)
-    session.token = dict(token)
-    return _token_call(
-        app,
-        lambda: session.refresh_token(app.token_url, refresh_token=refresh,
-                                      auth=HTTPBasicAuth(app.client_id, app.client_secret),
-                                      timeout=policy.timeout),
-        lambda err: ReauthorizationRequired())
+
+    def call(session: OAuth2Session) -> dict[str, Any]:
+        return session.refresh_token(app.token_url, refresh_token=refresh,
+                                     auth=HTTPBasicAuth(app.client_id, app.client_secret), timeout=policy.timeout)
+
+    return _token_call(app, _token_session(app, policy), call, lambda err: ReauthorizationRequired())
 
 
 def client_credentials_token(app: OAuthApp, *, policy: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
     """Token from the client-credentials grant (Basic auth + ``scope``); there is no refresh token."""
+
+    def call(session: OAuth2Session) -> dict[str, Any]:
+        return session.fetch_token(app.token_url, auth=HTTPBasicAuth(app.client_id, app.client_secret),
+                                   include_client_id=False, scope=" ".join(app.scopes), timeout=policy.timeout)
+
     session = _token_session(app, policy, client=BackendApplicationClient(client_id=app.client_id))
-    return _token_call(
-        app,
-        lambda: session.fetch_token(app.token_url, auth=HTTPBasicAuth(app.client_id, app.client_secret),
-                                    include_client_id=False, scope=" ".join(app.scopes),
-                                    timeout=policy.timeout),
-        lambda err: AuthenticationFailed(
-            f"Qualtrics refused the client credentials ({err}); check QUALTRICS_CLIENT_ID and "
-            "QUALTRICS_CLIENT_SECRET."))
+    return _token_call(app, session, call, lambda err: AuthenticationFailed(
+        f"Qualtrics refused the client credentials ({err}); check QUALTRICS_CLIENT_ID and "
+        "QUALTRICS_CLIENT_SECRET."))
 
 
 class Credentials(Protocol):
@@ -309,7 +305,7 @@ class _BearerCredentials:
 
     def recover_from_401(self, response: requests.Response, sent: Mapping[str, str]) -> bool:
         code, _ = error_details(response)
-        if code and code != "AUTH_6.0" and not code.startswith("AUTH"):
+        if code and not code.startswith("AUTH"):  # AUTH_6.0 is the documented expired-token code
             return False
         with self._lock:
             # Another thread may already have refreshed while this request was in flight.

@@ -96,11 +96,17 @@ class RetryPolicy:
         )
 
 
+def retrying_adapter(policy: RetryPolicy, methods: frozenset[str] = frozenset({"GET", "POST"}),
+                     read_retries: bool = True) -> HTTPAdapter:
+    """An HTTPAdapter whose urllib3 Retry follows ``policy`` for the given methods."""
+    return HTTPAdapter(max_retries=policy.retry(methods, read_retries))
+
+
 def retrying_session(policy: RetryPolicy, methods: frozenset[str] = frozenset({"GET", "POST"}),
-                     read_retries: bool = True) -> requests.Session:
-    """A requests.Session whose adapters retry per ``policy`` (for both schemes)."""
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=policy.retry(methods, read_retries))
+                     read_retries: bool = True, session: requests.Session | None = None) -> requests.Session:
+    """``session`` (a new requests.Session by default) with retrying adapters mounted for both schemes."""
+    session = session if session is not None else requests.Session()
+    adapter = retrying_adapter(policy, methods, read_retries)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
