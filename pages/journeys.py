@@ -89,7 +89,7 @@ else:
                     if not lane.get(step.id):
                         st.caption("No metric on this step")
                     if person.edits_metrics:
-                        st.page_link(routes.NEW_METRIC, label="+ Metric", icon=":material/add:",
+                        st.page_link(routes.NEW_METRIC, label="+ Metric",
                                      query_params={"step": str(step.id)})
 
     table = scores.journey_scores(settings, journey.id, flt)
