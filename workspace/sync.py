@@ -30,7 +30,7 @@ from workspace.answers import label_lookup, segment_fields, write_answers
 from workspace.catalog import cached_questions, refresh_questions
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
-from workspace.db import connect, transaction, utcnow
+from workspace.db import connect, utcnow
 from workspace.errors import NotFound, SyncBusy, WorkspaceError
 from workspace.locks import survey_lock
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 STAGES = ("export", "download", "parse", "store", "score")
 _PROGRESS_WRITE_EVERY = 0.5  # seconds between progress rows written for pages polling another thread
+#: Batches share a transaction up to this many rows or seconds: each commit rewrites every B-tree page the
+#: batch touched into the WAL, and random response ids touch most of them, so fewer commits go much faster;
+#: the time cap keeps other writers (the app editing a metric) from waiting near the 5 s busy timeout.
+COMMIT_ROWS = 250_000
+COMMIT_SECONDS = 2.0
+SYNC_CACHE_KIB = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,9 @@ class _Reporter:
         self.settings, self.run_id, self.callback = settings, run_id, callback
         self.last_write = 0.0
         self.parsed = 0.0
+        # While the sync holds the write lock, progress must go through its own connection: another
+        # connection of this process would wait for that lock (up to the busy timeout) on every update.
+        self.db: object | None = None
 
     def __call__(self, stage: str, fraction: float) -> None:
         fraction = max(0.0, min(1.0, float(fraction)))
@@ -81,7 +90,11 @@ class _Reporter:
         if now - self.last_write >= _PROGRESS_WRITE_EVERY or fraction >= 1.0:
             self.last_write = now
             try:
-                runs.record_progress(self.settings, self.run_id, stage, fraction)
+                if self.db is not None:
+                    self.db.conn.execute(  # type: ignore[attr-defined]
+                        "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ?", (stage, fraction, self.run_id))
+                else:
+                    runs.record_progress(self.settings, self.run_id, stage, fraction)
             except Exception:  # progress is a courtesy; never fail a sync over it
                 log.debug("could not record progress", exc_info=True)
 
@@ -96,19 +109,36 @@ def _labels(settings: Settings, client: object, survey_id: str, question_ids: Se
 def _export(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str],
             segments: Sequence[str], token: str | None, labels: dict, report: _Reporter,
             finish: Callable[[object, str | None, int], None]) -> tuple[int, int]:
-    """Run one export and store it batch by batch, one transaction per batch; then, in one more
-    transaction, ``finish(db, new_token, rows)`` records what the export covered."""
+    """Run one export and store it: whole batches per ``BEGIN IMMEDIATE`` transaction, committed every
+    :data:`COMMIT_ROWS` rows or :data:`COMMIT_SECONDS`; ``finish(db, new_token, rows)`` runs in the same
+    transaction as the last batch, so the token can never be ahead of the stored answers."""
     export = client.export_responses(  # type: ignore[attr-defined]
         survey_id, list(question_ids), continuation_token=token, embedded_data=list(segments), progress=report)
-    rows = written = 0
+    rows = written = pending = 0
+    opened = 0.0
     with connect(settings.db_path) as db:
-        for batch in export.batches():
-            with transaction(db):
+        # A large page cache keeps the answers' B-tree in memory while a big first export lands in it.
+        db.conn.execute(f"PRAGMA cache_size = -{SYNC_CACHE_KIB}")
+        report.db = db
+        try:
+            for batch in export.batches():
+                if not db.conn.in_transaction:
+                    db.conn.execute("BEGIN IMMEDIATE")
+                    opened, pending = time.monotonic(), 0
                 written += write_answers(db, survey_id, batch.frame, question_ids, labels, segments)
-            rows += len(batch)
-            report("store", report.parsed)
-        with transaction(db):
+                rows += len(batch)
+                pending += len(batch)
+                if pending >= COMMIT_ROWS or time.monotonic() - opened >= COMMIT_SECONDS:
+                    db.conn.execute("COMMIT")
+                report("store", report.parsed)
+            if not db.conn.in_transaction:
+                db.conn.execute("BEGIN IMMEDIATE")
             finish(db, export.continuation_token, rows)
+            db.conn.execute("COMMIT")
+        finally:
+            report.db = None
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
     report("store", 1.0)
     return rows, written
 
@@ -174,7 +204,10 @@ def sync_survey(settings: Settings, survey_id: str, *, client: object | None = N
                 finally:
                     if own_client:
                         client.close()  # type: ignore[union-attr]
-            _score_metrics(settings, survey_id, report)
+            if result[1]:
+                _score_metrics(settings, survey_id, report)
+            else:  # nothing new stored: every score is what it was
+                report("score", 1.0)
         except (QualtricsError, WorkspaceError, OSError) as exc:
             message = str(exc) or type(exc).__name__
             runs.finish_run(settings, run_id, "failed", error=message)
