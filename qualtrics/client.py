@@ -88,12 +88,13 @@ class QualtricsClient:
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
         return f"{self.api_url}/{path_or_url.lstrip('/')}"
 
-    def _send(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, what: str, accept: str = "application/json",
+              **kwargs: Any) -> requests.Response:
         url = self._url(path)
         for attempt in range(2):
             headers = self.credentials.headers()
             response = send(self._session, method, url, what, timeout=self.retry.timeout,
-                            headers={**headers, "Accept": "application/json"}, **kwargs)
+                            headers={**headers, "Accept": accept}, **kwargs)
             if response.status_code != 401:
                 break
             recovered = attempt == 0 and self.credentials.recover_from_401(response, headers)
@@ -120,7 +121,8 @@ class QualtricsClient:
         return self._json(self._send("POST", path, what, json=dict(body)), what)
 
     def stream(self, path: str, what: str) -> requests.Response:
-        return self._send("GET", path, what, stream=True)
+        """A streamed GET (export files: a zip, not JSON)."""
+        return self._send("GET", path, what, accept="*/*", stream=True)
 
     # -- API ----------------------------------------------------------------------------------------------
     def whoami(self) -> Account:
