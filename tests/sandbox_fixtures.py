@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,16 +76,22 @@ def fresh_sandbox() -> Iterator[Sandbox]:
     sb.stop()
 
 
-@dataclass
-class SandboxProcess:
-    """A running ``python -m qualtrics.sandbox``: its four printed settings and the process itself."""
+class SandboxProcess(dict):
+    """A running ``python -m qualtrics.sandbox``: a dict of its four printed settings (plus "_PID"), with the
+    process itself on ``.process``."""
 
-    env: dict[str, str]
-    process: subprocess.Popen
+    def __init__(self, printed: dict[str, str], process: subprocess.Popen) -> None:
+        super().__init__(printed, _PID=str(process.pid))
+        self.process = process
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The four settings only, ready to merge into a subprocess environment."""
+        return {k: v for k, v in self.items() if not k.startswith("_")}
 
     @property
     def base_url(self) -> str:
-        return self.env["QUALTRICS_BASE_URL"]
+        return self["QUALTRICS_BASE_URL"]
 
 
 @contextmanager

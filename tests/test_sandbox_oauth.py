@@ -244,3 +244,40 @@ def test_refresh_keeps_scope_and_refuses_widening(fresh_sandbox):
     unknown = requests.post(f"{fresh_sandbox.base_url}/oauth2/token", auth=auth,
                             data={"grant_type": "refresh_token", "refresh_token": "made-up"})
     assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_grant"
+
+
+def _refresh(sb, refresh_token: str) -> requests.Response:
+    return requests.post(f"{sb.base_url}/oauth2/token", auth=(sb.client_id, sb.client_secret),
+                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def test_refresh_keeps_the_refresh_token_by_default(fresh_sandbox):
+    first = _exchange(fresh_sandbox, _code(fresh_sandbox)).json()
+    second = _refresh(fresh_sandbox, first["refresh_token"]).json()
+    assert second["refresh_token"] == first["refresh_token"] and second["access_token"] != first["access_token"]
+    assert _refresh(fresh_sandbox, first["refresh_token"]).status_code == 200
+
+
+def test_refresh_tokens_rotate_with_a_grace_for_concurrent_refreshes(fresh_sandbox):
+    fresh_sandbox.faults.rotate_refresh_tokens = True
+    first = _exchange(fresh_sandbox, _code(fresh_sandbox)).json()
+    second = _refresh(fresh_sandbox, first["refresh_token"]).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    # a second worker refreshing with the same old token at the same moment still succeeds
+    assert _refresh(fresh_sandbox, first["refresh_token"]).status_code == 200
+    fresh_sandbox.faults.refresh_rotation_grace = 0
+    third = _refresh(fresh_sandbox, second["refresh_token"]).json()
+    assert _refresh(fresh_sandbox, second["refresh_token"]).json()["error"] == "invalid_grant"
+    assert _refresh(fresh_sandbox, third["refresh_token"]).status_code == 200
+
+
+def test_a_replayed_code_revokes_the_rotated_descendants_too(fresh_sandbox):
+    fresh_sandbox.faults.rotate_refresh_tokens = True
+    code = _code(fresh_sandbox)
+    first = _exchange(fresh_sandbox, code).json()
+    rotated = _refresh(fresh_sandbox, first["refresh_token"]).json()
+    assert _exchange(fresh_sandbox, code).status_code == 400
+    assert _refresh(fresh_sandbox, rotated["refresh_token"]).json()["error"] == "invalid_grant"
+    api = requests.get(f"{fresh_sandbox.base_url}/API/v3/whoami",
+                       headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    assert api.status_code == 401

@@ -11,7 +11,6 @@ import collections
 import datetime as dt
 import os
 import shutil
-import ssl
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -80,7 +79,6 @@ class Sandbox:
         self.requests: collections.deque[RequestRecord] = collections.deque(maxlen=10_000)
         self.user_id = stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX)
         self.account_display_name = "Dana Demo (dana.demo@example.com)"
-        self.scheme = "http"
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stop_live = threading.Event()
@@ -89,13 +87,10 @@ class Sandbox:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self, port: int = 0, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> str:
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
         """Serve in a daemon thread; returns the base URL (``http://127.0.0.1:PORT``)."""
         self._server = SandboxHTTPServer((host, port), self)
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-            self.scheme = "https"
-        self.base_url = f"{self.scheme}://{host}:{self._server.server_address[1]}"
+        self.base_url = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="qualtrics-sandbox", daemon=True)
         self._thread.start()
         if self.live:

@@ -185,6 +185,23 @@ _EASE = (
 )
 
 
+def _demo_survey(seed: int, role: str, number: int, name: str, created: dt.datetime, modified_after_days: int,
+                 questions: tuple[QuestionSpec, ...], responses: int, text_driver: str) -> SurveySpec:
+    return SurveySpec(
+        id=stable_id("SV_", seed, role),
+        name=name,
+        role=role,
+        number=number,
+        owner_id=stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX),
+        created=created,
+        last_modified=created + dt.timedelta(days=modified_after_days),
+        is_active=True,
+        questions=questions,
+        responses=responses,
+        text_driver=text_driver,
+    )
+
+
 def _nps_survey(seed: int, created: dt.datetime, responses: int) -> SurveySpec:
     nps = QuestionSpec(
         qid="QID1",
@@ -204,19 +221,7 @@ def _nps_survey(seed: int, created: dt.datetime, responses: int) -> SurveySpec:
         themes=_NPS_THEMES,
         answer_probability=0.65,
     )
-    return SurveySpec(
-        id=stable_id("SV_", seed, "nps"),
-        name="Customer NPS - Product Experience",
-        role="nps",
-        number=1,
-        owner_id=stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX),
-        created=created,
-        last_modified=created + dt.timedelta(days=3),
-        is_active=True,
-        questions=(nps, reason),
-        responses=responses,
-        text_driver="QID1",
-    )
+    return _demo_survey(seed, "nps", 1, "Customer NPS - Product Experience", created, 3, (nps, reason), responses, "QID1")
 
 
 def _csat_survey(seed: int, created: dt.datetime) -> SurveySpec:
@@ -248,19 +253,7 @@ def _csat_survey(seed: int, created: dt.datetime) -> SurveySpec:
         themes=_CSAT_THEMES,
         answer_probability=0.5,
     )
-    return SurveySpec(
-        id=stable_id("SV_", seed, "csat"),
-        name="Support CSAT",
-        role="csat",
-        number=2,
-        owner_id=stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX),
-        created=created,
-        last_modified=created + dt.timedelta(days=5),
-        is_active=True,
-        questions=(csat, comment),
-        responses=640,
-        text_driver="QID1",
-    )
+    return _demo_survey(seed, "csat", 2, "Support CSAT", created, 5, (csat, comment), 640, "QID1")
 
 
 def _ces_survey(seed: int, created: dt.datetime) -> SurveySpec:
@@ -282,19 +275,7 @@ def _ces_survey(seed: int, created: dt.datetime) -> SurveySpec:
         themes=_CES_THEMES,
         answer_probability=0.55,
     )
-    return SurveySpec(
-        id=stable_id("SV_", seed, "ces"),
-        name="Onboarding Effort (CES)",
-        role="ces",
-        number=3,
-        owner_id=stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX),
-        created=created,
-        last_modified=created + dt.timedelta(days=2),
-        is_active=True,
-        questions=(ces, why),
-        responses=520,
-        text_driver="QID1",
-    )
+    return _demo_survey(seed, "ces", 3, "Onboarding Effort (CES)", created, 2, (ces, why), 520, "QID1")
 
 
 def _matrix_survey(seed: int, created: dt.datetime) -> SurveySpec:
@@ -323,19 +304,7 @@ def _matrix_survey(seed: int, created: dt.datetime) -> SurveySpec:
         themes=_MATRIX_THEMES,
         answer_probability=0.6,
     )
-    return SurveySpec(
-        id=stable_id("SV_", seed, "matrix"),
-        name="Customer Journey Touchpoints",
-        role="matrix",
-        number=4,
-        owner_id=stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX),
-        created=created,
-        last_modified=created + dt.timedelta(days=7),
-        is_active=True,
-        questions=(matrix, improve),
-        responses=480,
-        text_driver="QID1_3",
-    )
+    return _demo_survey(seed, "matrix", 4, "Customer Journey Touchpoints", created, 7, (matrix, improve), 480, "QID1_3")
 
 
 def _archive_survey(seed: int, k: int, anchor: dt.datetime) -> SurveySpec:

@@ -31,6 +31,16 @@ def _block_id(survey: SurveySpec) -> str:
     return "BL_" + survey.id[3:]
 
 
+def _block_elements(survey: SurveySpec, page_break: dict[str, str], type_key: str, id_key: str) -> list[dict[str, str]]:
+    """One question per page, in both APIs' spelling ("Page Break"/"PageBreak", QuestionID/questionId)."""
+    elements: list[dict[str, str]] = []
+    for i, q in enumerate(survey.questions):
+        if i:
+            elements.append(page_break)
+        elements.append({type_key: "Question", id_key: q.qid})
+    return elements
+
+
 # ---------------------------------------------------------------- PascalCase (Survey Definition API)
 
 
@@ -79,11 +89,7 @@ def _definition_question(q: QuestionSpec) -> dict[str, Any]:
 
 def survey_definition(survey: SurveySpec, brand_base_url: str) -> dict[str, Any]:
     block = _block_id(survey)
-    elements: list[dict[str, str]] = []
-    for i, q in enumerate(survey.questions):
-        if i:
-            elements.append({"Type": "Page Break"})
-        elements.append({"Type": "Question", "QuestionID": q.qid})
+    elements = _block_elements(survey, {"Type": "Page Break"}, "Type", "QuestionID")
     embedded = [
         {"Description": name, "Type": "Custom", "Field": name, "VariableType": "String",
          "DataVisibility": [], "AnalyzeText": False}
@@ -217,11 +223,7 @@ def _export_column_map(survey: SurveySpec) -> dict[str, dict[str, str]]:
 
 def get_survey(survey: SurveySpec, response_count: int) -> dict[str, Any]:
     block = _block_id(survey)
-    elements: list[dict[str, str]] = []
-    for i, q in enumerate(survey.questions):
-        if i:
-            elements.append({"type": "PageBreak"})
-        elements.append({"type": "Question", "questionId": q.qid})
+    elements = _block_elements(survey, {"type": "PageBreak"}, "type", "questionId")
     return {
         "id": survey.id,
         "name": survey.name,

@@ -33,6 +33,8 @@ class Faults:
     access_token_lifetime: int = 3600  # expires_in (seconds) of access tokens issued from now on
     code_lifetime: int = 120  # seconds an authorization code stays valid
     refresh_revoked: bool = False  # every refresh_token grant answers invalid_grant
+    rotate_refresh_tokens: bool = False  # each refresh issues a new refresh token (Qualtrics: unconfirmed)
+    refresh_rotation_grace: int = 30  # with rotation: seconds a rotated-out refresh token still works
     corrupt_zip_next: int = 0  # the next K file downloads are truncated and garbled
     missing_permissions: list[str] = field(default_factory=list)  # UI names from PERMISSION_NAMES
 

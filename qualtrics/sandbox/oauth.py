@@ -1,7 +1,11 @@
 """The sandbox's OAuth 2.0 authorization server (RFC 6749 + RFC 7636 PKCE), free of HTTP details.
 
 Codes are single use, short lived and bound to client, redirect URI and PKCE challenge; access tokens expire
-(by time, or after N API calls when that fault is armed); refresh tokens can be revoked. Error bodies are RFC 6749
+(by time, or after N API calls when that fault is armed); refresh tokens can be revoked. Whether Qualtrics rotates
+refresh tokens is unconfirmed: by default a refresh returns the same refresh token; with
+``faults.rotate_refresh_tokens`` every refresh issues a new one (proving a client stores the new pair), and a
+rotated-out token keeps working for ``faults.refresh_rotation_grace`` seconds so that two workers refreshing at the
+same moment both succeed. Error bodies are RFC 6749
 ``{"error", "error_description"}``: Qualtrics' own token-endpoint errors are not documented (qualtrics-api.md §7).
 """
 
@@ -60,7 +64,15 @@ class Grant:
     code_challenge: str | None
     expires: float
     used: bool = False
-    refresh_token: str | None = None
+
+
+@dataclass
+class RefreshGrant:
+    """A refresh token's grant; ``family`` is the authorization code all its rotations descend from."""
+
+    client_id: str
+    scope: str
+    family: str
 
 
 @dataclass
@@ -68,8 +80,8 @@ class AccessToken:
     client_id: str
     scope: str
     expires: float
+    family: str | None  # None for client-credentials tokens
     calls: int = 0
-    refresh_token: str | None = None
 
 
 @dataclass
@@ -79,7 +91,8 @@ class AuthorizationServer:
     pending: dict[str, PendingAuthorization] = field(default_factory=dict)
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
-    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # token -> (client_id, scope)
+    refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
+    rotated: dict[str, float] = field(default_factory=dict)  # rotated-out refresh token -> end of its grace
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---------------------------------------------------------------- authorize
@@ -159,7 +172,7 @@ class AuthorizationServer:
             scope = " ".join(form.get("scope", DEFAULT_SCOPE).split()) or DEFAULT_SCOPE
             if any(not SCOPE_PATTERN.match(s) for s in scope.split()):
                 raise OAuthError("invalid_scope", "Unknown scope.")
-            return self._issue(client.client_id, scope, refresh_token=None)
+            return self._issue(client.client_id, scope, family=None)
         raise OAuthError("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
 
     def _code_grant(self, client: Client, form: dict[str, str]) -> dict[str, object]:
@@ -169,12 +182,12 @@ class AuthorizationServer:
             if grant is None:
                 raise OAuthError("invalid_grant", "Unknown authorization code.")
             if grant.used:
-                # RFC 6749 §4.1.2: a replayed code revokes what it issued
-                if grant.refresh_token:
-                    self.refresh_tokens.pop(grant.refresh_token, None)
-                    for t in self.access_tokens.values():
-                        if t.refresh_token == grant.refresh_token:
-                            t.expires = 0
+                # RFC 6749 §4.1.2: a replayed code revokes every token descended from it
+                for token in [t for t, g in self.refresh_tokens.items() if g.family == code]:
+                    del self.refresh_tokens[token]
+                for access in self.access_tokens.values():
+                    if access.family == code:
+                        access.expires = 0
                 raise OAuthError("invalid_grant", "Authorization code was already used.")
             grant.used = True
         if time.time() > grant.expires:
@@ -188,36 +201,47 @@ class AuthorizationServer:
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
             if not verifier or not secrets.compare_digest(digest, grant.code_challenge):
                 raise OAuthError("invalid_grant", "PKCE verification failed.")
-        refresh = secrets.token_urlsafe(32)
-        with self._lock:
-            self.refresh_tokens[refresh] = (client.client_id, grant.scope)
-            grant.refresh_token = refresh
-        return self._issue(client.client_id, grant.scope, refresh_token=refresh)
+        return self._issue(client.client_id, grant.scope, family=code)
 
     def _refresh_grant(self, client: Client, form: dict[str, str]) -> dict[str, object]:
         refresh = form.get("refresh_token", "")
         with self._lock:
             entry = self.refresh_tokens.get(refresh)
+            if entry is not None and refresh in self.rotated and time.time() >= self.rotated[refresh]:
+                del self.refresh_tokens[refresh], self.rotated[refresh]
+                entry = None
         if self.faults.refresh_revoked or entry is None:
             raise OAuthError("invalid_grant", "Refresh token is invalid or has been revoked.")
-        if entry[0] != client.client_id:
+        if entry.client_id != client.client_id:
             raise OAuthError("invalid_grant", "Refresh token was issued to another client.")
-        scope = entry[1]
+        scope = entry.scope
         if form.get("scope"):
             requested = set(form["scope"].split())
             if not requested <= set(scope.split()):
                 raise OAuthError("invalid_scope", "Refresh may not widen the granted scope.")
             scope = " ".join(s for s in scope.split() if s in requested)
-        return self._issue(client.client_id, scope, refresh_token=refresh)
+        if not self.faults.rotate_refresh_tokens:
+            return self._issue(client.client_id, scope, family=entry.family, keep_refresh=refresh)
+        with self._lock:
+            self.rotated.setdefault(refresh, time.time() + self.faults.refresh_rotation_grace)
+        # the successor keeps the originally granted scope, so a narrowed refresh can widen back later
+        return self._issue(client.client_id, scope, family=entry.family, refresh_scope=entry.scope)
 
-    def _issue(self, client_id: str, scope: str, refresh_token: str | None) -> dict[str, object]:
+    def _issue(self, client_id: str, scope: str, family: str | None, refresh_scope: str | None = None,
+               keep_refresh: str | None = None) -> dict[str, object]:
+        """A new access token, plus a refresh token (``keep_refresh`` or a new one) unless this is a
+        client-credentials grant."""
         lifetime = self.faults.access_token_lifetime
         token = secrets.token_urlsafe(32)
-        with self._lock:
-            self.access_tokens[token] = AccessToken(client_id, scope, time.time() + lifetime, refresh_token=refresh_token)
         body: dict[str, object] = {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": scope}
-        if refresh_token:
-            body["refresh_token"] = refresh_token
+        with self._lock:
+            self.access_tokens[token] = AccessToken(client_id, scope, time.time() + lifetime, family)
+            if keep_refresh is not None:
+                body["refresh_token"] = keep_refresh
+            elif family is not None:
+                refresh = secrets.token_urlsafe(32)
+                self.refresh_tokens[refresh] = RefreshGrant(client_id, refresh_scope or scope, family)
+                body["refresh_token"] = refresh
         return body
 
     def check_access_token(self, token: str) -> bool:

@@ -96,8 +96,10 @@ class Handler(BaseHTTPRequestHandler):
         self._json(err.status, {"meta": meta}, err.headers)
 
     def _html(self, status: int, page: str) -> None:
+        # no CSP form-action: Chromium applies it to the redirect that follows Approve, which leaves this origin
         self._send(status, page.encode(), "text/html; charset=utf-8",
-                   {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+                   {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
 
     def _redirect(self, uri: str, query: dict[str, str]) -> None:
         separator = "&" if urllib.parse.urlsplit(uri).query else "?"
@@ -116,7 +118,7 @@ class Handler(BaseHTTPRequestHandler):
     def base_url(self) -> str:
         """Absolute URLs (nextPage) use the host the client called, like the real API does."""
         host = self.headers.get("Host") or self.sb.base_url.split("://", 1)[1]
-        return f"{self.sb.scheme}://{host}"
+        return f"http://{host}"
 
     # ------------------------------------------------------------ dispatch
 
