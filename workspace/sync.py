@@ -6,12 +6,12 @@ Per survey, under its lock (:mod:`workspace.locks`):
    segment fields, continuing from the stored continuation token so a re-sync costs only new responses.
 2. A question (or segment field) the stored token does not cover yet is *backfilled* first: one export of
    just that column without a token, after which the survey's token (untouched) covers it too.
-3. Every batch is written in its own ``BEGIN IMMEDIATE`` transaction as ``executemany`` upserts keyed by
-   (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves half
-   a batch.
-4. The new continuation token is stored only after all batches committed, in the transaction that also
-   finishes the run. A crash before that re-exports the same responses next time (harmless, see 3) instead
-   of skipping any.
+3. Whole batches are written in ``BEGIN IMMEDIATE`` transactions as ``executemany`` upserts keyed by
+   (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves
+   half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
+   rewrites the B-tree pages it touched into the WAL.
+4. The new continuation token is stored in the same transaction as the last batch. A crash before that
+   re-exports the same responses next time (harmless, see 3) instead of skipping any.
 
 A failure leaves earlier answers, and therefore scores, untouched and records the run as failed with its
 reason; an authorization failure also puts the integration in *Error*.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import ExitStack
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -186,40 +187,42 @@ def sync_survey(settings: Settings, survey_id: str, *, client: object | None = N
     wanted = sorted(set(question_ids if question_ids is not None else tracked_surveys(settings).get(survey_id, [])))
     if not wanted:
         return SyncResult(survey_id, "skipped", message=f"No metric uses survey {survey_id}; nothing to sync.")
-    try:
-        lock = survey_lock(settings, survey_id, wait=wait)
-        lock.__enter__()
-    except SyncBusy as exc:
-        return SyncResult(survey_id, "skipped", message=str(exc))
-    run_id: int | None = None
-    try:
-        run_id = runs.start_run(settings, survey_id, trigger)
-        report = _Reporter(settings, run_id, callback)
-        own_client = client is None
+    with ExitStack() as held:
         try:
-            with reporting_auth_failures(settings):
-                client = client or open_client(settings)
-                try:
-                    result = _sync_locked(settings, client, survey_id, wanted, report, run_id)
-                finally:
-                    if own_client:
-                        client.close()  # type: ignore[union-attr]
-            if result[1]:
-                _score_metrics(settings, survey_id, report)
-            else:  # nothing new stored: every score is what it was
-                report("score", 1.0)
-        except (QualtricsError, WorkspaceError, OSError) as exc:
-            message = str(exc) or type(exc).__name__
-            runs.finish_run(settings, run_id, "failed", error=message)
-            return SyncResult(survey_id, "failed", run_id, message=message, seconds=time.monotonic() - started)
-        except BaseException as exc:
-            runs.finish_run(settings, run_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
-            raise
-        record_successful_sync(settings, utcnow())
-        return SyncResult(survey_id, "succeeded", run_id, result[0], result[1], result[2],
-                          seconds=time.monotonic() - started)
-    finally:
-        lock.__exit__(None, None, None)
+            held.enter_context(survey_lock(settings, survey_id, wait=wait))
+        except SyncBusy as exc:
+            return SyncResult(survey_id, "skipped", message=str(exc))
+        return _sync_with_lock(settings, survey_id, wanted, client, callback, trigger, started)
+
+
+def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], client: object | None,
+                    callback: Progress, trigger: str, started: float) -> SyncResult:
+    """Sync under the held lock: record the run, export, store, score; failures end as a failed run."""
+    run_id = runs.start_run(settings, survey_id, trigger)
+    report = _Reporter(settings, run_id, callback)
+    own_client = client is None
+    try:
+        with reporting_auth_failures(settings):
+            client = client or open_client(settings)
+            try:
+                result = _sync_locked(settings, client, survey_id, wanted, report, run_id)
+            finally:
+                if own_client:
+                    client.close()  # type: ignore[union-attr]
+        if result[1]:
+            _score_metrics(settings, survey_id, report)
+        else:  # nothing new stored: every score is what it was
+            report("score", 1.0)
+    except (QualtricsError, WorkspaceError, OSError) as exc:
+        message = str(exc) or type(exc).__name__
+        runs.finish_run(settings, run_id, "failed", error=message)
+        return SyncResult(survey_id, "failed", run_id, message=message, seconds=time.monotonic() - started)
+    except BaseException as exc:
+        runs.finish_run(settings, run_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        raise
+    record_successful_sync(settings, utcnow())
+    return SyncResult(survey_id, "succeeded", run_id, result[0], result[1], result[2],
+                      seconds=time.monotonic() - started)
 
 
 def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: list[str], report: _Reporter,
