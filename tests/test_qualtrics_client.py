@@ -307,3 +307,41 @@ def test_a_retry_after_longer_than_the_cap_is_shortened(sandbox, monkeypatch):
     started = time.monotonic()
     token_client(sandbox).whoami()
     assert time.monotonic() - started < 5
+
+
+def test_a_server_that_never_answers_times_out_instead_of_hanging():
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
+    port = listener.getsockname()[1]
+    client = QualtricsClient.with_api_token(
+        f"http://127.0.0.1:{port}", "token", retry=RetryPolicy(attempts=0, timeout=(0.5, 0.5)))
+    started = time.monotonic()
+    try:
+        with pytest.raises(ServerUnavailable, match="timed out"):
+            client.whoami()
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+    assert time.monotonic() - started < 5
+
+
+def test_concurrent_requests_after_expiry_share_one_refresh(fresh_sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sb = fresh_sandbox
+    saved: list[dict] = []
+    client = oauth_client(sb, saved)
+    client.whoami()
+    current = client.credentials.token["access_token"]
+    sb.oauth.access_tokens[current].expires = 0  # the server forgets it: every request now gets 401 AUTH_6.0
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        accounts = list(pool.map(lambda _: client.whoami(), range(8)))
+    assert {a.user_id for a in accounts} == {sb.user_id}
+    assert len(saved) == 1
