@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 
 from qualtrics.errors import CorruptExport, QualtricsError
@@ -161,7 +162,8 @@ def utc_iso(values: pd.Series, timezone: str | None) -> pd.Series:
         return (values.str.slice(0, 10) + "T" + values.str.slice(11, 19) + "Z").astype(str)
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=False)
     if getattr(parsed.dt, "tz", None) is None:
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        # Local times repeated by a DST change are read as the first (daylight) one rather than dropped.
+        parsed = parsed.dt.tz_localize(tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="shift_forward")
     return parsed.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(str)
 
 

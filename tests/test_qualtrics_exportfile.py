@@ -189,3 +189,16 @@ def test_a_csv_with_only_its_header_rows_has_no_batches(tmp_path):
     headers_only = tmp_path / "empty.csv"
     headers_only.write_text("".join(text.splitlines(keepends=True)[:3]))
     assert list(read_export_file(headers_only, ["QID18"])) == []
+
+
+def test_local_times_are_converted_to_utc_across_daylight_saving_changes(tmp_path):
+    with zipfile.ZipFile(BESKAR_ZIP) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read(archive.namelist()[0]).decode("utf-8-sig"))))
+    rows = rows[:5]
+    rows[3][7] = "2020-11-01 01:30:00"  # America/Denver: happens twice; read as MDT (UTC-6)
+    rows[4][7] = "2020-07-01 12:00:00"  # summer: MDT
+    path = tmp_path / "dst.csv"
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    frame = read_all(path, ["QID16"])
+    assert frame["recordedDate"].tolist() == ["2020-11-01T07:30:00Z", "2020-07-01T18:00:00Z"]
