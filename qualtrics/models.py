@@ -7,6 +7,8 @@ from typing import Literal
 
 import pandas as pd
 
+from qualtrics.errors import QualtricsError, UnsupportedQuestion
+
 ScaleKind = Literal["0-10", "1-5", "1-7", "other"]
 MetricSuggestion = Literal["nps", "csat", "ces"]
 
@@ -106,6 +108,20 @@ class QuestionCatalog:
     survey_name: str
     questions: tuple[Question, ...]
     skipped: tuple[SkippedQuestion, ...] = field(default=())
+
+    def question(self, question_id: str) -> Question:
+        """The trackable question ``question_id``; a skipped one raises UnsupportedQuestion with its reason."""
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        for s in self.skipped:
+            if s.id == question_id:
+                raise UnsupportedQuestion(
+                    f"{question_id} ({s.export_tag}) cannot be tracked as a metric: {s.reason}; pick a rating "
+                    "question (python -m qualtrics questions SURVEY_ID lists them).")
+        raise QualtricsError(
+            f"Survey {self.survey_id} has no question {question_id}; python -m qualtrics questions "
+            f"{self.survey_id} lists the trackable ones.")
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from qualtrics.definitions import parse_definition, scale_of
+from qualtrics.errors import QualtricsError, UnsupportedQuestion
 from qualtrics.models import Choice, Scale
 from qualtrics.text import plain_text
 
@@ -180,3 +181,12 @@ def test_a_payload_that_is_not_a_definition_is_refused():
 ])
 def test_plain_text_strips_html_without_rendering_it(raw, plain):
     assert plain_text(raw) == plain
+
+
+def test_asking_the_catalog_for_a_skipped_question_names_the_reason():
+    catalog = parse_definition(load(CATS_CAMEL))
+    assert catalog.question("QID18").selector == "NPS"
+    with pytest.raises(UnsupportedQuestion, match="multiple-answer"):
+        catalog.question("QID36")
+    with pytest.raises(QualtricsError, match="no question QID999"):
+        catalog.question("QID999")
