@@ -7,7 +7,6 @@ one credential recovery after a 401, and the mapping of failures onto the typed 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -30,8 +29,6 @@ from qualtrics.models import Account, PermissionCheck, Question, QuestionCatalog
 from qualtrics.permissions import check_permissions
 from qualtrics.settings import normalise_base_url
 from qualtrics.transport import RetryPolicy, ensure_secure_transport, raise_for_status, retrying_session, send
-
-log = logging.getLogger(__name__)
 
 _MAX_PAGES = 10_000  # a guard against a server that keeps answering with the same nextPage
 

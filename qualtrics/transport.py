@@ -8,7 +8,6 @@ export starts, which are safe to repeat (a duplicate job is simply never polled)
 from __future__ import annotations
 
 import ipaddress
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +26,6 @@ from qualtrics.errors import (
     RateLimited,
     ServerUnavailable,
 )
-
-log = logging.getLogger(__name__)
 
 #: (connect, read) seconds; every request carries a timeout.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
