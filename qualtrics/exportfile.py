@@ -67,7 +67,7 @@ class _CountingReader(io.RawIOBase):
 
 @dataclass(frozen=True)
 class _Selection:
-    """Which output columns to produce and which source key feeds each."""
+    """The question ids (None: discover every answer column) and embedded-data fields the caller asked for."""
 
     question_ids: tuple[str, ...] | None
     embedded_data: tuple[str, ...]
