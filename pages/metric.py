@@ -27,7 +27,7 @@ except WorkspaceError as exc:
 metric, card = detail.metric, detail.card
 
 st.page_link(routes.METRICS_LIBRARY, label="Metrics Library", icon=":material/arrow_back:")
-st.title(metric.title, anchor=False)
+st.title(plain(metric.title), anchor=False)
 st.caption(f"{card.type_name} · survey {plain(detail.survey_name or metric.survey_id)} · question {metric.question_id}")
 if detail.question_text:
     st.text(detail.question_text)

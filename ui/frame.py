@@ -5,7 +5,7 @@ the email lists in `[roles]` of .streamlit/secrets.toml:
 
     [roles]
     integration_managers = ["ana@example.com"]
-    editors = ["*@example.com"]   # or "*" for everyone signed in
+    editors = ["eli@example.com"]   # or ["*"] for everyone signed in
 
 Without `[auth]` the app has one local user, who manages integrations (a developer's machine).
 """

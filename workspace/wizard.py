@@ -118,8 +118,8 @@ def mapping_from_table(table: pd.DataFrame, type_name: str) -> AnswerMapping:
         mapping = AnswerMapping.from_records(records)
     except (MappingError, ValueError, KeyError) as exc:
         raise Invalid(f"The mapping cannot be used: {exc}") from None
-    if METRIC_TYPES[type_name] == "csat" and mapping.missing_scores:
-        missing = ", ".join(repr(r.label) for r in mapping.missing_scores)
+    if METRIC_TYPES[type_name] == "csat" and mapping.missing_scores():
+        missing = ", ".join(repr(r.label) for r in mapping.missing_scores())
         raise Invalid(f"CSAT needs a score for every counted answer; add one for {missing} or mark it Excluded.")
     return mapping
 
