@@ -28,12 +28,7 @@ with st.sidebar:
                f"{live.REFRESH_SECONDS} seconds.")
 st.query_params["journey"] = str(journey_id)
 
-# Large type for a room: big metric values and step names.
-st.html("""<style>
-.st-key-live_board h1 { font-size: 3.2rem; }
-.st-key-live_board h2 { font-size: 4.5rem; line-height: 1.1; }
-.st-key-live_board p, .st-key-live_board span { font-size: 1.25rem; }
-</style>""")
+st.html(cards.WALL_STYLE)
 
 st.title(f":material/cast: {plain(options[journey_id])}", anchor=False)
 
@@ -46,13 +41,11 @@ def live_board() -> None:
         if not steps:
             st.info("No metrics on this journey's steps yet. Place metrics on steps in Journeys.")
             return
-        for row_start in range(0, len(steps), 4):
-            row = steps[row_start:row_start + 4]
-            for step, column in zip(row, st.columns(4)):
+        tiles = [(f"{step.stage} › {step.step}", card) for step in steps for card in step.cards]
+        for row_start in range(0, len(tiles), 3):
+            for (where, card), column in zip(tiles[row_start:row_start + 3], st.columns(3)):
                 with column:
-                    st.markdown(f"**{plain(step.stage)}** › {plain(step.step)}")
-                    for card in step.cards:
-                        cards.metric_card(card, key=f"live_{step.step}_{card.metric_id}", link=False, compact=False)
+                    cards.wall_card(card, where)
 
 
 live_board()

@@ -7,6 +7,7 @@ neutral, vermillion negative), always with a word beside them so colour is never
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import streamlit as st
 
@@ -99,23 +100,18 @@ def metric_card(card: MetricCard, *, key: str, link: bool = True, compact: bool 
     feel = tone(card)
     colour = TONE_COLOURS[feel]
     with st.container(border=True, key=f"card_{key}"):
-        title, kind = st.columns([4, 1], vertical_alignment="top")
-        title.markdown(f"**{plain(card.title)}**")
-        with kind:
-            st.badge(card.type_name, color="gray")
-        size = "###" if compact else "##"
-        st.markdown(f"{size} :{colour}[{card.display}]")
-        details = [card.n_display]
+        st.markdown(f"**{plain(card.title)}**")
+        st.markdown(f"{'###' if compact else '##'} :{colour}[{card.display}]")
+        st.caption(f"{card.type_name} · {card.n_display}")
         if card.interval_display:
-            details.append(card.interval_display)
-        st.caption(" · ".join(details))
+            st.caption(card.interval_display)
         flags = []
-        if card.low_confidence and card.score.value is not None:
-            flags.append(":orange-badge[:material/warning: Low confidence: fewer than 30 respondents]")
         if card.score.value is not None:
             flags.append(f":{colour}-badge[{feel}]")
+        if card.low_confidence and card.score.value is not None:
+            flags.append(":orange-badge[:material/warning: Low confidence (n < 30)]")
         if card.target is not None:
-            flags.append(f":gray-badge[Target {card.target:g} · {card.direction} is better]")
+            flags.append(f":gray-badge[Target {card.target:g}, {card.direction} is better]")
         if flags:
             st.markdown(" ".join(flags))
         if not compact:
@@ -125,3 +121,29 @@ def metric_card(card: MetricCard, *, key: str, link: bool = True, compact: bool 
         if link:
             st.page_link(routes.METRIC, label="Details", icon=":material/arrow_forward:",
                          query_params={"id": str(card.metric_id)})
+
+
+WALL_COLOURS = {"Positive": "#56B4E9", "Neutral": "#E69F00", "Negative": "#D55E00", "No score": "#999999"}
+
+
+def wall_card(card: MetricCard, step: str) -> None:
+    """A metric in type readable across a room: the step, the score, n; colour and word for the tone."""
+    feel = tone(card)
+    low = " · low confidence" if card.low_confidence and card.score.value is not None else ""
+    st.html(f"""
+<div class="wall-card" style="border-left: 0.6rem solid {WALL_COLOURS[feel]}">
+  <div class="wall-step">{html.escape(step)}</div>
+  <div class="wall-title">{html.escape(card.title)}</div>
+  <div class="wall-score">{html.escape(card.display)}</div>
+  <div class="wall-meta">{html.escape(card.type_name)} · {html.escape(card.n_display)} · {feel}{low}</div>
+</div>""")
+
+
+WALL_STYLE = """<style>
+.wall-card { padding: 1rem 1.4rem; margin-bottom: 1rem; border-radius: 0.6rem;
+             background: var(--st-secondary-background-color, rgba(127,127,127,0.08)); }
+.wall-step { font-size: 1.4rem; opacity: 0.75; }
+.wall-title { font-size: 1.9rem; font-weight: 600; line-height: 1.2; }
+.wall-score { font-size: 5.5rem; font-weight: 700; line-height: 1.1; font-variant-numeric: tabular-nums; }
+.wall-meta { font-size: 1.4rem; opacity: 0.8; }
+</style>"""

@@ -18,7 +18,7 @@ frame.sidebar(person)
 
 PAGES = {
     "": [
-        st.Page(routes.JOURNEYS, title="Journeys", icon=":material/route:", url_path="journeys", default=True),
+        st.Page(routes.JOURNEYS, title="Journeys", icon=":material/route:", default=True),
         st.Page(routes.METRICS_LIBRARY, title="Metrics Library", icon=":material/monitoring:", url_path="metrics"),
         st.Page(routes.LIVE, title="Live", icon=":material/cast:", url_path="live"),
         st.Page(routes.DATA_HUB, title="Data Hub", icon=":material/hub:", url_path="data-hub"),

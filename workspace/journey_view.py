@@ -27,10 +27,8 @@ def journey_options(settings: Settings) -> dict[int, str]:
 
 def create_with_stages(settings: Settings, name: str, stages_text: str = "", owner: str | None = None) -> Journey:
     """A new journey, with the comma-separated stages (in order) if any were given."""
-    journey = journeys.create_journey(settings, name, owner=owner)
-    for stage in [s.strip() for s in stages_text.split(",") if s.strip()]:
-        journeys.add_stage(settings, journey.id, stage)
-    return journeys.get_journey(settings, journey.id)
+    stages = [(stage.strip(), ()) for stage in stages_text.split(",") if stage.strip()]
+    return journeys.create_journey(settings, name, owner=owner, stages=stages)
 
 
 def _date(text: str | None) -> dt.date | None:
