@@ -9,6 +9,7 @@ callback is worse: the redirect opens a new Streamlit session anyway).
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -22,6 +23,7 @@ from workspace import bootstrap
 from workspace.connection import complete_authorization
 
 CALLBACK_PATH = "/api/qualtrics/callback"
+log = logging.getLogger("journey_pulse")
 
 
 async def qualtrics_callback(request: Request) -> RedirectResponse:
@@ -53,8 +55,17 @@ async def lifespan(_: st.App) -> AsyncIterator[None]:
     bootstrap.shutdown()
 
 
+def show_error_instead_of_traceback(exc: Exception) -> bool:
+    """People see what went wrong and what to do; the traceback goes to the server log only."""
+    log.error("page failed", exc_info=exc)
+    st.error(f"Something went wrong: {exc} Reload the page to try again; if it keeps happening, the server "
+             "log has the details.", icon=":material/error:")
+    return True
+
+
 app = st.App(
     "ui/navigation.py",
     routes=[Route(CALLBACK_PATH, qualtrics_callback), Route("/api/health", health)],
     lifespan=lifespan,
+    on_script_error=show_error_instead_of_traceback,
 )
