@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from workspace import bootstrap
+from workspace.config import ConfigError
 from workspace.connection import complete_authorization
 
 CALLBACK_PATH = "/api/qualtrics/callback"
@@ -49,14 +50,22 @@ async def health(_: Request) -> JSONResponse:
 @asynccontextmanager
 async def lifespan(_: st.App) -> AsyncIterator[None]:
     # Start the database, the embedded sandbox (when no Qualtrics is configured) and the
-    # scheduler with the server, not with the first visitor.
-    await run_in_threadpool(bootstrap.runtime)
+    # scheduler with the server, not with the first visitor. A configuration mistake is told in
+    # one line here and on every page, where it can be read and fixed.
+    try:
+        await run_in_threadpool(bootstrap.runtime)
+    except ConfigError as exc:
+        log.error("Journey Pulse cannot start: %s", exc)
     yield
     bootstrap.shutdown()
 
 
 def show_error_instead_of_traceback(exc: Exception) -> bool:
     """People see what went wrong and what to do; the traceback goes to the server log only."""
+    if isinstance(exc, ConfigError):
+        st.error(f"Journey Pulse is not configured correctly: {exc} Fix the setting (environment or "
+                 ".streamlit/secrets.toml) and restart the app.", icon=":material/settings:")
+        return True
     log.error("page failed", exc_info=exc)
     st.error(f"Something went wrong: {exc} Reload the page to try again; if it keeps happening, the server "
              "log has the details.", icon=":material/error:")
