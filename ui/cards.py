@@ -102,9 +102,13 @@ def metric_card(card: MetricCard, *, key: str, link: bool = True, compact: bool 
     with st.container(border=True, key=f"card_{key}"):
         st.markdown(f"**{plain(card.title)}**")
         st.markdown(f"{'###' if compact else '##'} :{colour}[{card.display}]")
-        st.caption(f"{card.type_name} · {card.n_display}")
-        if card.interval_display:
-            st.caption(card.interval_display)
+        details = [card.type_name, card.n_display]
+        if compact:
+            st.caption(" · ".join(details))
+            if card.interval_display:
+                st.caption(card.interval_display)
+        else:
+            st.caption(" · ".join(details + ([card.interval_display] if card.interval_display else [])))
         flags = []
         if card.score.value is not None:
             flags.append(f":{colour}-badge[{feel}]")

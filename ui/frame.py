@@ -13,6 +13,7 @@ Without `[auth]` the app has one local user, who manages integrations (a develop
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -71,9 +72,12 @@ def app_runtime() -> Runtime:
     return runtime()
 
 
+UI_DIR = Path(__file__).resolve().parent
+
+
 def sidebar(person: Person) -> None:
+    st.logo(str(UI_DIR / "logo.svg"), icon_image=str(UI_DIR / "icon.svg"), size="large")
     with st.sidebar:
-        st.markdown("### :material/route: Journey Pulse")
         st.caption(f"{person.name} · {person.role.value}")
         if login_configured():
             st.button("Sign out", on_click=st.logout, key="sign_out")
