@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html.parser
+import re
 import secrets
 import urllib.parse
 
@@ -13,6 +14,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth2Session
 
+from qualtrics.sandbox import Sandbox
 from qualtrics.sandbox.oauth import Client
 
 REDIRECT = "http://localhost:8501/api/qualtrics/callback"
@@ -281,3 +283,78 @@ def test_a_replayed_code_revokes_the_rotated_descendants_too(fresh_sandbox):
     api = requests.get(f"{fresh_sandbox.base_url}/API/v3/whoami",
                        headers={"Authorization": f"Bearer {rotated['access_token']}"})
     assert api.status_code == 401
+
+
+# ---------------------------------------------------------------- grants survive a restart of the sandbox
+
+
+def _whoami(sb, access_token: str) -> requests.Response:
+    return requests.get(f"{sb.base_url}/API/v3/whoami", headers={"Authorization": f"Bearer {access_token}"})
+
+
+@pytest.fixture
+def restarted():
+    """A factory of sandboxes started after the test's first one stopped (the app restarting its own)."""
+    started: list[Sandbox] = []
+
+    def start(seed: int = 7) -> Sandbox:
+        sb = Sandbox(seed=seed)
+        sb.start()
+        started.append(sb)
+        return sb
+
+    yield start
+    for sb in started:
+        sb.stop()
+
+
+def test_a_grant_from_an_earlier_sandbox_refreshes_and_calls_the_api_after_a_restart(restarted):
+    before = restarted()
+    token = _exchange(before, _code(before)).json()
+    before.stop()
+
+    after = restarted()
+    assert after.port != before.port
+    assert _whoami(after, token["access_token"]).status_code == 200  # still within its hour
+    refreshed = _refresh(after, token["refresh_token"])
+    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "read:surveys"
+    assert _whoami(after, refreshed.json()["access_token"]).json()["result"]["userId"] == after.user_id
+
+
+def test_a_sandbox_with_another_seed_refuses_the_grant(restarted):
+    before = restarted(seed=7)
+    token = _exchange(before, _code(before)).json()
+    other = restarted(seed=8)
+    assert _whoami(other, token["access_token"]).status_code == 401
+    refused = _refresh(other, token["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+
+
+def test_tokens_are_opaque_and_tampering_is_refused(fresh_sandbox):
+    token = _exchange(fresh_sandbox, _code(fresh_sandbox)).json()
+    for kind in ("access_token", "refresh_token"):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{60,}", token[kind])
+        assert fresh_sandbox.client_secret not in token[kind] and "read:surveys" not in token[kind]
+    refresh = token["refresh_token"]
+    flipped = refresh[:20] + ("A" if refresh[20] != "A" else "B") + refresh[21:]
+    assert _refresh(fresh_sandbox, flipped).json()["error"] == "invalid_grant"
+    # an access token is no refresh token, and the reverse
+    assert _refresh(fresh_sandbox, token["access_token"]).json()["error"] == "invalid_grant"
+    assert _whoami(fresh_sandbox, token["refresh_token"]).status_code == 401
+
+
+def test_expiry_and_call_limits_hold_for_tokens_from_an_earlier_sandbox(restarted):
+    before = restarted()
+    before.faults.access_token_lifetime = 0
+    expired = _exchange(before, _code(before)).json()
+    before.faults.access_token_lifetime = 3600
+    fresh = _exchange(before, _code(before)).json()
+    before.stop()
+
+    after = restarted()
+    assert _whoami(after, expired["access_token"]).status_code == 401
+    after.faults.token_expires_after_calls = 1
+    assert _whoami(after, fresh["access_token"]).status_code == 200
+    assert _whoami(after, fresh["access_token"]).status_code == 401
+    after.faults.refresh_revoked = True
+    assert _refresh(after, fresh["refresh_token"]).json()["error"] == "invalid_grant"

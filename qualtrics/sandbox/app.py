@@ -69,7 +69,7 @@ class Sandbox:
         self.store = ResponseStore(seed, self.anchor)
         self.faults = Faults()
         self.fault_counter = FaultCounter(self.faults)
-        self.oauth = AuthorizationServer(self.faults)
+        self.oauth = AuthorizationServer(self.faults, seed=seed)
         self.oauth.clients[DEMO_CLIENT_ID] = Client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_CLIENT_NAME,
                                                     list(redirect_uris))
         self.workdir = tempfile.mkdtemp(prefix="qualtrics-sandbox-")

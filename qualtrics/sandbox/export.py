@@ -8,10 +8,7 @@ tags, question text, ImportId JSON), CRLF row ends, a zip named after the survey
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import os
 import threading
 import uuid
@@ -25,8 +22,10 @@ import numpy as np
 from .catalog import SurveySpec
 from .generator import ResponseStore
 from .layout import METADATA_IDS, Options, build_columns, csv_header, csv_rows, json_records
+from .signing import derive_key, seal, unseal
 
 WRITE_SLICE = 10_000
+_SIGNATURE_BYTES = 12
 FORMATS = {"csv": "text/csv", "json": "application/json", "ndjson": "application/x-ndjson"}
 KNOWN_FIELDS = {
     "format", "startDate", "endDate", "limit", "useLabels", "compress", "breakoutSets", "exportResponsesInProgress",
@@ -114,28 +113,27 @@ class ExportRequest:
 
 
 class ContinuationTokens:
-    """Opaque, tamper-evident tokens: (survey, index of the first response not yet exported), HMAC-signed."""
+    """Opaque, tamper-evident tokens: (survey, index of the first response not yet exported), HMAC-signed.
+    The key depends on the seed alone, so a token stored before a restart still works afterwards."""
 
     def __init__(self, seed: int) -> None:
-        self._key = hashlib.sha256(f"journey-pulse-sandbox:{seed}".encode()).digest()
+        self._key = derive_key(f"journey-pulse-sandbox:{seed}")
 
     def issue(self, survey_id: str, watermark: int) -> str:
-        payload = f"{survey_id}.{watermark}".encode()
-        sig = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
-        return base64.urlsafe_b64encode(payload + b"." + sig).decode().rstrip("=")
+        return seal(self._key, f"{survey_id}.{watermark}".encode(), _SIGNATURE_BYTES)
 
     def read(self, token: str, survey_id: str) -> int:
+        payload = unseal(self._key, token, _SIGNATURE_BYTES)
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            payload, sig = raw[: -13], raw[-12:]
-            if raw[-13:-12] != b"." or not hmac.compare_digest(hmac.new(self._key, payload, hashlib.sha256).digest()[:12], sig):
+            if payload is None:
                 raise ValueError
             token_survey, watermark = payload.decode().rsplit(".", 1)
+            position = int(watermark)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ExportRequestError("Invalid continuationToken") from exc
         if token_survey != survey_id:
             raise ExportRequestError("continuationToken belongs to another survey")
-        return int(watermark)
+        return position
 
 
 @dataclass

@@ -7,12 +7,19 @@ refresh tokens is unconfirmed: by default a refresh returns the same refresh tok
 rotated-out token keeps working for ``faults.refresh_rotation_grace`` seconds so that two workers refreshing at the
 same moment both succeed. Error bodies are RFC 6749
 ``{"error", "error_description"}``: Qualtrics' own token-endpoint errors are not documented (qualtrics-api.md §7).
+
+Access and refresh tokens are sealed claims (kind, client, scope, expiry, token family; see `TokenClaims`) signed
+with a key derived from the seed and the client secret. The app restarts its embedded sandbox on a new port with
+every server start; because the tokens verify without server state, the grant stored in the app's database keeps
+working there. What stays in memory is per process and may be forgotten on restart: API call counts, rotated-out
+refresh tokens and revoked token families.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -20,9 +27,12 @@ import time
 from dataclasses import dataclass, field
 
 from .faults import Faults
+from .signing import derive_key, seal, unseal
 
 SCOPE_PATTERN = re.compile(r"^(?:(?:read|write|manage):[a-z_]+|offline|offline_access|openid)$")
 DEFAULT_SCOPE = "manage:all"
+REFRESH_TOKEN_LIFETIME = 90 * 86_400  # seconds; long enough for a developer's project, not forever
+_SIGNATURE_BYTES = 16
 
 
 class OAuthError(Exception):
@@ -63,20 +73,39 @@ class Grant:
     scope: str
     code_challenge: str | None
     expires: float
+    family: str  # shared by every token this code's exchange and later refreshes issue
     used: bool = False
 
 
-@dataclass
-class RefreshGrant:
-    """A refresh token's grant; ``family`` is the authorization code all its rotations descend from."""
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a token says about itself; a sealed JSON list, so any instance with the same seed can read it."""
 
+    kind: str  # "access" | "refresh"
     client_id: str
     scope: str
-    family: str
+    expires: float  # epoch seconds
+    family: str | None  # None for client-credentials tokens
+    nonce: str  # makes every token unique, even two issued in the same instant
+
+    def to_bytes(self) -> bytes:
+        fields = [self.kind, self.client_id, self.scope, self.expires, self.family, self.nonce]
+        return json.dumps(fields, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> "TokenClaims | None":
+        try:
+            kind, client_id, scope, expires, family, nonce = json.loads(payload)
+            return cls(kind, client_id, scope, float(expires), family, nonce)
+        except (ValueError, TypeError):
+            return None
 
 
 @dataclass
 class AccessToken:
+    """This process's view of an access token: its claims plus the calls made with it (and a server-side
+    expiry that tests may cut short)."""
+
     client_id: str
     scope: str
     expires: float
@@ -87,12 +116,13 @@ class AccessToken:
 @dataclass
 class AuthorizationServer:
     faults: Faults
+    seed: int = 0  # with the client secret, keys the token signatures
     clients: dict[str, Client] = field(default_factory=dict)
     pending: dict[str, PendingAuthorization] = field(default_factory=dict)
     codes: dict[str, Grant] = field(default_factory=dict)
-    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)  # seen by this process
     rotated: dict[str, float] = field(default_factory=dict)  # rotated-out refresh token -> end of its grace
+    revoked_families: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---------------------------------------------------------------- authorize
@@ -141,7 +171,8 @@ class AuthorizationServer:
             code = secrets.token_urlsafe(32)
             with self._lock:
                 self.codes[code] = Grant(pending.client_id, pending.redirect_uri, pending.scope, pending.code_challenge,
-                                         expires=time.time() + self.faults.code_lifetime)
+                                         expires=time.time() + self.faults.code_lifetime,
+                                         family=secrets.token_urlsafe(12))
             query["code"] = code
         else:
             query["error"] = "access_denied"
@@ -183,11 +214,7 @@ class AuthorizationServer:
                 raise OAuthError("invalid_grant", "Unknown authorization code.")
             if grant.used:
                 # RFC 6749 §4.1.2: a replayed code revokes every token descended from it
-                for token in [t for t, g in self.refresh_tokens.items() if g.family == code]:
-                    del self.refresh_tokens[token]
-                for access in self.access_tokens.values():
-                    if access.family == code:
-                        access.expires = 0
+                self.revoked_families.add(grant.family)
                 raise OAuthError("invalid_grant", "Authorization code was already used.")
             grant.used = True
         if time.time() > grant.expires:
@@ -201,14 +228,14 @@ class AuthorizationServer:
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
             if not verifier or not secrets.compare_digest(digest, grant.code_challenge):
                 raise OAuthError("invalid_grant", "PKCE verification failed.")
-        return self._issue(client.client_id, grant.scope, family=code)
+        return self._issue(client.client_id, grant.scope, family=grant.family)
 
     def _refresh_grant(self, client: Client, form: dict[str, str]) -> dict[str, object]:
         refresh = form.get("refresh_token", "")
+        entry = self._read(refresh, "refresh")
         with self._lock:
-            entry = self.refresh_tokens.get(refresh)
-            if entry is not None and refresh in self.rotated and time.time() >= self.rotated[refresh]:
-                del self.refresh_tokens[refresh], self.rotated[refresh]
+            if entry is not None and (entry.family in self.revoked_families
+                                      or time.time() >= self.rotated.get(refresh, float("inf"))):
                 entry = None
         if self.faults.refresh_revoked or entry is None:
             raise OAuthError("invalid_grant", "Refresh token is invalid or has been revoked.")
@@ -232,23 +259,50 @@ class AuthorizationServer:
         """A new access token, plus a refresh token (``keep_refresh`` or a new one) unless this is a
         client-credentials grant."""
         lifetime = self.faults.access_token_lifetime
-        token = secrets.token_urlsafe(32)
+        now = time.time()
+        token = self._seal(TokenClaims("access", client_id, scope, round(now + lifetime, 3), family,
+                                       secrets.token_urlsafe(12)))
         body: dict[str, object] = {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": scope}
         with self._lock:
-            self.access_tokens[token] = AccessToken(client_id, scope, time.time() + lifetime, family)
-            if keep_refresh is not None:
-                body["refresh_token"] = keep_refresh
-            elif family is not None:
-                refresh = secrets.token_urlsafe(32)
-                self.refresh_tokens[refresh] = RefreshGrant(client_id, refresh_scope or scope, family)
-                body["refresh_token"] = refresh
+            self.access_tokens[token] = AccessToken(client_id, scope, now + lifetime, family)
+        if keep_refresh is not None:
+            body["refresh_token"] = keep_refresh
+        elif family is not None:
+            body["refresh_token"] = self._seal(TokenClaims("refresh", client_id, refresh_scope or scope,
+                                                           round(now + REFRESH_TOKEN_LIFETIME), family,
+                                                           secrets.token_urlsafe(12)))
         return body
+
+    def _key(self, client: Client) -> bytes:
+        return derive_key("journey-pulse-sandbox-oauth", self.seed, client.client_id, client.secret)
+
+    def _seal(self, claims: TokenClaims) -> str:
+        return seal(self._key(self.clients[claims.client_id]), claims.to_bytes(), _SIGNATURE_BYTES)
+
+    def _read(self, token: str, kind: str) -> TokenClaims | None:
+        """The claims of an unexpired ``kind`` token that one of the registered clients' keys signed (by any
+        instance with this seed), else None."""
+        for client in list(self.clients.values()):
+            payload = unseal(self._key(client), token, _SIGNATURE_BYTES)
+            if payload is not None:
+                claims = TokenClaims.from_bytes(payload)
+                if claims is None or claims.kind != kind or claims.client_id != client.client_id:
+                    return None
+                return claims if time.time() < claims.expires else None
+        return None
 
     def check_access_token(self, token: str) -> bool:
         """True when the bearer token may make one more API call (counts the call)."""
         with self._lock:
             entry = self.access_tokens.get(token)
-            if entry is None or time.time() >= entry.expires:
+            if entry is None:
+                # issued by an earlier sandbox with this seed (before the app restarted), or not at all
+                claims = self._read(token, "access")
+                if claims is None:
+                    return False
+                entry = self.access_tokens[token] = AccessToken(claims.client_id, claims.scope, claims.expires,
+                                                                claims.family)
+            if entry.family in self.revoked_families or time.time() >= entry.expires:
                 return False
             limit = self.faults.token_expires_after_calls
             if limit and entry.calls >= limit:
