@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from .faults import FaultCounter, Faults
 from .generator import ResponseStore, answer_slots
 from .oauth import AuthorizationServer, Client
 from .server import SandboxHTTPServer
+from .survey_link import LINK_EMBEDDED_DEFAULTS, read_answers
 
 DEMO_CLIENT_ID = "journey-pulse-sandbox"
 DEMO_CLIENT_SECRET = "sandbox-client-secret-not-for-production"
@@ -164,6 +166,24 @@ class Sandbox:
         """Record ``count`` new responses now (what --live does); returns the survey's new total."""
         return self.store.add_live(self.survey(survey), count, when)
 
+    def survey_link(self, survey: str) -> str:
+        """The survey's anonymous link (what Live mode's QR code shows): ``{base_url}/jfe/form/SV_…``."""
+        return f"{self.base_url}/jfe/form/{self.survey(survey).id}"
+
+    def record_response(self, survey: str, answers: Mapping[str, str], embedded: Mapping[str, str] | None = None,
+                        when: dt.datetime | None = None) -> str:
+        """Record one finished response with exactly these answers (what the survey link does); returns its id.
+
+        ``answers`` is keyed by export slot: a rating (QID1, matrix row QID1_3) takes a choice id as the survey
+        definition lists it, an open-text slot (QID2_TEXT) the text; leave a slot out to skip it.
+        ``embedded`` defaults to region "Live session", channel "qr-code". Raises
+        `qualtrics.sandbox.survey_link.AnswerError` (a ValueError) for answers the survey cannot take."""
+        spec = self.survey(survey)
+        given = read_answers(spec, answers)
+        fields = {**LINK_EMBEDDED_DEFAULTS, **(embedded or {})}
+        return self.store.add_recorded(spec, given.choices, given.texts,
+                                       {k: v for k, v in fields.items() if k in spec.embedded_fields}, when)
+
     def _live_loop(self) -> None:
         turn = 0
         while not self._stop_live.wait(self.live_interval):
@@ -218,7 +238,7 @@ class Sandbox:
         elif slot not in answer_slots(owner):
             raise KeyError(f"{question_id} is a matrix; ask for one row, e.g. {answer_slots(owner)[0]}")
         if owner.kind == "text":
-            table = list(owner.themes)
+            table = list(self.store.vocabulary(survey)[slot])
         elif question_id.endswith("_NPS_GROUP"):
             table = ["1"] * 7 + ["2"] * 2 + ["3"] * 2
         else:

@@ -241,7 +241,7 @@ class Exporter:
     def _write(self, job: ExportJob, out: Any) -> None:
         request = job.request
         columns = build_columns(job.survey, request.question_ids, request.metadata_ids, request.embedded_ids,
-                                request.time_zone)
+                                request.time_zone, self.store.vocabulary(job.survey))
         options = Options(request.use_labels, request.time_zone)
         total = max(job.stop - job.first, 1)
         remaining = request.limit

@@ -6,6 +6,9 @@ truth for tests (`ResponseStore.expected_answers`) comes from the very same func
 is recorded at a time that grows with ``i``, which makes "recorded after index k" the same as "recorded after
 the moment the previous export ran" for continuation tokens. Live responses (``--live`` or
 `ResponseStore.add_live`) are small batches kept in memory and generated the same way, stamped "now".
+Responses a person gives through the anonymous link (`ResponseStore.add_recorded`) are live batches of one whose
+answers and embedded data are the ones given, not drawn; their free texts and embedded values extend the
+survey's lookup tables (`ResponseStore.vocabulary`), which only ever grow, so indexes stay valid.
 """
 
 from __future__ import annotations
@@ -161,11 +164,27 @@ def generate_block(
     return block
 
 
+def base_vocabulary(survey: SurveySpec) -> dict[str, tuple[str, ...]]:
+    """The built-in lookup tables of a survey's free-valued fields: open-text slots hold theme indexes, region and
+    channel hold indexes into REGIONS and CHANNELS."""
+    tables = {answer_slots(q)[0]: q.themes for q in survey.questions if q.kind == "text"}
+    return {**tables, "region": REGIONS, "channel": CHANNELS}
+
+
+@dataclass(frozen=True)
+class RecordedAnswers:
+    """A response exactly as it was given: an index per answer slot (-1 = unanswered) and per embedded field."""
+
+    answers: dict[str, int]
+    embedded: dict[str, int]
+
+
 @dataclass
 class LiveBatch:
     first: int
     count: int
     recorded_ms: int
+    recorded: RecordedAnswers | None = None  # set for a batch of one response given through the survey link
 
 
 class ResponseStore:
@@ -175,6 +194,7 @@ class ResponseStore:
         self.seed = seed
         self.anchor_ms = int(anchor.timestamp() * 1000)
         self._live: dict[str, list[LiveBatch]] = {}
+        self._extra_values: dict[tuple[str, str], list[str]] = {}  # (survey id, table) -> values given live
         self._lock = threading.Lock()
 
     def total(self, survey: SurveySpec) -> int:
@@ -190,6 +210,38 @@ class ResponseStore:
             batches.append(LiveBatch(first=first, count=count, recorded_ms=int(moment.timestamp() * 1000)))
             return first + count
 
+    def vocabulary(self, survey: SurveySpec) -> dict[str, tuple[str, ...]]:
+        """The lookup tables of open-text slots, region and channel: built-in values, then values given live."""
+        with self._lock:
+            return {key: base + tuple(self._extra_values.get((survey.id, key), ()))
+                    for key, base in base_vocabulary(survey).items()}
+
+    def add_recorded(self, survey: SurveySpec, choices: dict[str, int], texts: dict[str, str],
+                     embedded: dict[str, str], when: dt.datetime | None = None) -> str:
+        """Record one finished response with exactly these answers: ``choices`` maps a rating slot (QID1,
+        QID1_3) to a choice index, ``texts`` an open-text slot (QID2_TEXT) to what was typed, ``embedded`` the
+        survey's embedded fields to their values. Returns the new response's id."""
+        moment = when or dt.datetime.now(dt.timezone.utc)
+        with self._lock:
+            answers = {**choices, **{slot: self._intern(survey, slot, text) for slot, text in texts.items()}}
+            fields = {key: self._intern(survey, key, value) for key, value in embedded.items()}
+            recorded = RecordedAnswers(answers, fields)
+            batches = self._live.setdefault(survey.id, [])
+            first = survey.responses + sum(b.count for b in batches)
+            batch = LiveBatch(first, 1, int(moment.timestamp() * 1000), recorded)
+            batches.append(batch)
+            batch_no = len(batches) - 1
+        return str(self._live_block(survey, batch_no, batch).response_id[0])
+
+    def _intern(self, survey: SurveySpec, table: str, value: str) -> int:
+        """The index of ``value`` in one of the survey's lookup tables, appending it when new (lock held)."""
+        extra = self._extra_values.setdefault((survey.id, table), [])
+        known = [*base_vocabulary(survey)[table], *extra]
+        if value in known:
+            return known.index(value)
+        extra.append(value)
+        return len(known)
+
     def _base_chunk(self, survey: SurveySpec, chunk: int) -> Block:
         total = survey.responses
         first = chunk * CHUNK
@@ -204,7 +256,17 @@ class ResponseStore:
     def _live_block(self, survey: SurveySpec, batch_no: int, batch: LiveBatch) -> Block:
         recorded = np.full(batch.count, batch.recorded_ms, dtype=np.int64) + np.arange(batch.count)
         frac = np.ones(batch.count)
-        return generate_block(survey, self.seed, _LIVE_STREAM + batch_no, batch.first, recorded, frac)
+        block = generate_block(survey, self.seed, _LIVE_STREAM + batch_no, batch.first, recorded, frac)
+        given = batch.recorded
+        if given is not None:
+            # the generated fields serve as metadata (id, duration, location); answers are the ones given
+            block.finished[:], block.progress[:] = 1, 100
+            block.distribution[:] = DISTRIBUTION_CHANNELS.index("anonymous")
+            for slot in block.answers:
+                block.answers[slot][:] = given.answers.get(slot, -1)
+            block.region[:] = given.embedded.get("region", -1)  # -1: blank, as when the link did not set it
+            block.channel[:] = given.embedded.get("channel", -1)
+        return block
 
     def blocks(self, survey: SurveySpec, first: int = 0, stop: int | None = None) -> Iterator[Block]:
         """Responses with index in [first, stop) in recording order, one chunk at a time."""

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .catalog import CHANNELS, REGIONS, QuestionSpec, SurveySpec
-from .generator import DISTRIBUTION_CHANNELS, LOCATIONS, Block, answer_slots
+from .catalog import QuestionSpec, SurveySpec
+from .generator import DISTRIBUTION_CHANNELS, LOCATIONS, Block, answer_slots, base_vocabulary
 
 # (ImportId, CSV column name, CSV label row) of the 17 survey metadata fields, in export order.
 METADATA = (
@@ -207,8 +207,8 @@ def _nps_group_column(name: str, label: str, key: str, slot: str) -> Column:
                         question=True)
 
 
-def _text_column(name: str, label: str, key: str, q: QuestionSpec) -> Column:
-    table = Table(key, list(q.themes), None, list(q.themes))
+def _text_column(name: str, label: str, key: str, texts: tuple[str, ...]) -> Column:
+    table = Table(key, list(texts), None, list(texts))
     return table.column(name, label, {"ImportId": key}, key, lambda b: b.answers[key], question=True)
 
 
@@ -217,7 +217,11 @@ def _embedded_column(name: str, values: tuple[str, ...], index: Callable[[Block]
 
 
 def build_columns(survey: SurveySpec, question_ids: tuple[str, ...], metadata_ids: tuple[str, ...],
-                  embedded_ids: tuple[str, ...], time_zone: str | None) -> list[Column]:
+                  embedded_ids: tuple[str, ...], time_zone: str | None,
+                  vocabulary: dict[str, tuple[str, ...]] | None = None) -> list[Column]:
+    """The export's columns; ``vocabulary`` (`ResponseStore.vocabulary`) holds the values of open-text slots and
+    embedded fields, including those given through the survey link (default: the built-in ones)."""
+    vocabulary = vocabulary if vocabulary is not None else base_vocabulary(survey)
     by_id = {m[0]: m for m in METADATA}
     columns = [_metadata_column(*by_id[m], time_zone) for m in metadata_ids]
     for q in survey.questions:
@@ -232,10 +236,11 @@ def build_columns(survey: SurveySpec, question_ids: tuple[str, ...], metadata_id
             for row, slot in zip(q.rows, answer_slots(q)):
                 columns.append(_choice_column(f"{q.tag}_{row.id}", f"{q.text} - {row.label}", slot, q))
         else:
-            columns.append(_text_column(q.tag, q.text, answer_slots(q)[0], q))
-    sources = {"region": (REGIONS, lambda b: b.region), "channel": (CHANNELS, lambda b: b.channel)}
+            slot = answer_slots(q)[0]
+            columns.append(_text_column(q.tag, q.text, slot, vocabulary[slot]))
+    sources = {"region": lambda b: b.region, "channel": lambda b: b.channel}
     for name in embedded_ids:
-        columns.append(_embedded_column(name, *sources[name]))
+        columns.append(_embedded_column(name, vocabulary[name], sources[name]))
     return columns
 
 

@@ -23,6 +23,7 @@ from .consent import consent_page, error_page
 from .definitions import get_survey, list_element, survey_definition
 from .export import FORMATS, ExportRequest, ExportRequestError
 from .oauth import OAuthError, RedirectError
+from .survey_link import AnswerError, form_page, link_embedded, not_found_page, thanks_page
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -148,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._control(method, path, body)
             if path.startswith("/API/v3/"):
                 return self._api(method, path[len("/API/v3"):], query, body)
+            if path.startswith("/jfe/"):
+                return self._survey_link(method, path, query, body)
             self._json(404, {"error": "not_found", "error_description": "No such endpoint in the sandbox."})
         except ApiError as err:
             self._api_error(err)
@@ -207,6 +210,36 @@ class Handler(BaseHTTPRequestHandler):
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise OAuthError("invalid_client", "Malformed Basic credentials.", status=401) from exc
         return urllib.parse.unquote_plus(user), urllib.parse.unquote_plus(password)
+
+    # ------------------------------------------------------------ anonymous survey link
+
+    def _survey_link(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+        """GET shows the form, POST records the answers and redirects (303) to the thank-you page, so that
+        reloading it records nothing twice. Public like Qualtrics' anonymous links: no token, no CSRF check."""
+        match = re.fullmatch(r"/jfe/form/(SV_[A-Za-z0-9]+)(/thanks)?", path)
+        survey = self.sb.catalog.get(match[1]) if match else None
+        if survey is None or not survey.is_active:
+            return self._html(404, not_found_page())
+        link = f"/jfe/form/{survey.id}"
+        thanks_page_requested = bool(match and match[2])
+        allowed = ("GET",) if thanks_page_requested else ("GET", "POST")
+        if method not in allowed:
+            return self._send(405, b"Method not allowed", "text/plain", {"Allow": ", ".join(allowed)})
+        if thanks_page_requested:  # "Answer again" keeps the embedded data the link came with
+            again = link + "?" + urllib.parse.urlencode(link_embedded(survey, query))
+            return self._html(200, thanks_page(survey, again))
+        if method == "GET":
+            return self._html(200, form_page(survey, link, link_embedded(survey, query)))
+        form = {k: v[-1] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                                             keep_blank_values=True).items()}
+        embedded = link_embedded(survey, form)
+        answers = {k: v for k, v in form.items() if k not in embedded}
+        try:
+            self.sb.record_response(survey.id, answers, embedded)
+        except AnswerError as err:
+            return self._html(400, form_page(survey, link, embedded, err.problems, form))
+        thanks = f"{link}/thanks?" + urllib.parse.urlencode(embedded)
+        self._send(303, b"", "text/plain", {"Location": thanks, "Cache-Control": "no-store"})
 
     # ------------------------------------------------------------ sandbox control
 
