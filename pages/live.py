@@ -1,4 +1,5 @@
-"""Live: a journey's scores in large type for a wall screen, refreshing themselves as answers arrive."""
+"""Live: a journey's scores in large type for a wall screen, refreshing themselves as answers arrive, with the
+newest open-text comments under them (shown as text: respondents typed them)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ def live_board() -> None:
             for (where, card), column in zip(tiles[row_start:row_start + 3], st.columns(3)):
                 with column:
                     cards.wall_card(card, where)
+        latest = live.comments(settings, journey_id)
+        if latest:
+            st.subheader("Latest comments", anchor=False)
+            for comment in latest:
+                with st.container(border=True):
+                    st.text(comment.text)
+                    where = " · ".join(part for part in (comment.survey_name, ", ".join(comment.steps)) if part)
+                    st.caption(f"{plain(where)} · {cards.ago(comment.recorded_date)}")
 
 
 live_board()

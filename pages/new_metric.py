@@ -1,4 +1,4 @@
-"""+ Metric: Source → Survey → Question → Metric type → sentiment mapping → Sync data.
+"""+ Metric: Source → Survey → Question (+ segments) → Metric type → sentiment mapping → Sync data.
 
 Reached from the Metrics Library or from a journey step (`?step=ID` preselects the step).
 """
@@ -74,6 +74,14 @@ if question_id is None:
     st.stop()
 question = by_id[question_id]
 
+offer = wizard.segment_choices(settings, survey_id)
+segments: list[str] | None = None
+if offer.fields:
+    segments = st.multiselect(
+        "Segments", offer.fields, default=offer.default, key=f"wizard_segments_{survey_id}",
+        help="Embedded-data fields kept with every response, so journeys can be filtered by them "
+             "(for example region or channel). They apply to every metric of this survey.")
+
 type_names = list(wizard.METRIC_TYPES)
 suggested = wizard.suggested_type_name(question)
 type_name = st.segmented_control("Metric type", type_names, default=suggested, key=f"wizard_type_{survey_id}_{question_id}")
@@ -117,7 +125,8 @@ title = st.text_input("Title", value=wizard.title_for(question, type_name), key=
 if st.button("Sync data", type="primary", key="wizard_sync", icon=":material/sync:"):
     try:
         metric = wizard.create(settings, survey_id, question_id, type_name, title, mapping,
-                               owner=person.email or person.name, step_id=step.step_id if step else None)
+                               owner=person.email or person.name, step_id=step.step_id if step else None,
+                               segments=segments)
     except WorkspaceError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()

@@ -7,6 +7,9 @@ Shapes (qualtrics-api.md section 4): ``GET /survey-definitions/{id}`` (PascalCas
 
 Trackable = one answer per respondent from a fixed list: single-answer multiple choice (incl. NPS, dropdown,
 select box) and each row of a single-answer matrix (``QIDn_m``). Everything else is skipped with a reason.
+Single-box open-text questions are skipped as metrics too but listed as :class:`OpenTextQuestion` (their
+``QIDn_TEXT`` column holds comments), and the embedded-data fields the survey flow sets are listed by name
+(PascalCase and QSF: ``EmbeddedData`` elements anywhere in the flow; camelCase: ``embeddedData``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qualtrics.models import Choice, Question, QuestionCatalog, Scale, SkippedQuestion
+from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, SkippedQuestion
 from qualtrics.text import plain_text
 
 _SINGLE_ANSWER_MC = {"SAVR", "SAHR", "SACOL", "DL", "SB", "NPS"}
 _MULTI_ANSWER_MC = {"MAVR", "MAHR", "MACOL", "MSB"}
 _SINGLE_ANSWER_MATRIX = {"Likert", "Bipolar"}
+#: Text entry selectors exported as one ``QIDn_TEXT`` column (single line, multi line, essay box). Forms
+#: (``FORM``) export one column per field and passwords (``PW``) are not comments.
+_SINGLE_BOX_TEXT = {"SL", "ML", "ESTB"}
 _STANDARD_SCALES: dict[tuple[float, ...], str] = {
     tuple(float(v) for v in range(0, 11)): "0-10",
     tuple(float(v) for v in range(1, 6)): "1-5",
@@ -204,6 +210,44 @@ def _qid_key(qid: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, qid)
 
 
+def _open_text(raw: _RawQuestion) -> OpenTextQuestion | None:
+    if raw.type != "TE" or raw.selector not in _SINGLE_BOX_TEXT:
+        return None
+    return OpenTextQuestion(id=f"{raw.qid}_TEXT", question_id=raw.qid, export_tag=raw.export_tag,
+                            text=plain_text(raw.text_html))
+
+
+def _flow_fields(node: Any, found: list[str]) -> None:
+    """Embedded-data field names set anywhere in a survey flow (branches and groups nest ``Flow`` lists)."""
+    if isinstance(node, list):
+        for child in node:
+            _flow_fields(child, found)
+        return
+    if not isinstance(node, Mapping):
+        return
+    if node.get("Type") == "EmbeddedData":
+        for entry in node.get("EmbeddedData") or []:
+            name = entry.get("Field") if isinstance(entry, Mapping) else None
+            if name:
+                found.append(str(name))
+    _flow_fields(node.get("Flow"), found)
+
+
+def embedded_fields(result: Mapping[str, Any]) -> tuple[str, ...]:
+    """The embedded-data field names a definition declares, in flow order, each once."""
+    found: list[str] = []
+    if "embeddedData" in result:
+        found = [str(e.get("name")) for e in result.get("embeddedData") or []
+                 if isinstance(e, Mapping) and e.get("name")]
+    elif "SurveyElements" in result:
+        for element in result.get("SurveyElements") or []:
+            if element.get("Element") == "FL":
+                _flow_fields(element.get("Payload"), found)
+    else:
+        _flow_fields(result.get("SurveyFlow"), found)
+    return tuple(dict.fromkeys(found))
+
+
 def _raw_questions(result: Mapping[str, Any]) -> tuple[str, str, list[_RawQuestion]]:
     if "Questions" in result:
         return (str(result.get("SurveyID") or ""), str(result.get("SurveyName") or ""),
@@ -225,11 +269,15 @@ def parse_definition(definition: Mapping[str, Any]) -> QuestionCatalog:
     survey_id, name, raws = _raw_questions(result)
     questions: list[Question] = []
     skipped: list[SkippedQuestion] = []
+    open_text: list[OpenTextQuestion] = []
     for raw in sorted(raws, key=lambda r: _qid_key(r.qid)):
         outcome = _trackable(raw)
         if isinstance(outcome, SkippedQuestion):
             skipped.append(outcome)
         else:
             questions.extend(outcome)
+        if (comment := _open_text(raw)) is not None:
+            open_text.append(comment)
     return QuestionCatalog(survey_id=survey_id, survey_name=name, questions=tuple(questions),
-                           skipped=tuple(skipped))
+                           skipped=tuple(skipped), open_text=tuple(open_text),
+                           embedded_data=embedded_fields(result))

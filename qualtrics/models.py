@@ -101,13 +101,27 @@ class SkippedQuestion:
 
 
 @dataclass(frozen=True)
+class OpenTextQuestion:
+    """A single-box open-text question, exported as one ``QIDn_TEXT`` column: comments, never a metric."""
+
+    id: str           # the export column / ImportId, "QID2_TEXT"
+    question_id: str  # "QID2"
+    export_tag: str
+    text: str         # plain text
+
+
+@dataclass(frozen=True)
 class QuestionCatalog:
-    """Everything a survey definition yielded: trackable questions and the ones skipped with a reason."""
+    """Everything a survey definition yielded: trackable questions, the ones skipped with a reason, the
+    open-text questions whose answers are comments, and the embedded-data fields the survey flow declares
+    (what an export may ask for in ``embeddedDataIds``)."""
 
     survey_id: str
     survey_name: str
     questions: tuple[Question, ...]
     skipped: tuple[SkippedQuestion, ...] = field(default=())
+    open_text: tuple[OpenTextQuestion, ...] = field(default=())
+    embedded_data: tuple[str, ...] = field(default=())
 
     def question(self, question_id: str) -> Question:
         """The trackable question ``question_id``; a skipped one raises UnsupportedQuestion with its reason."""

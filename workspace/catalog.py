@@ -1,19 +1,27 @@
 """Cached Qualtrics surveys and questions, so pages and the scorer never wait on the API to show a name.
 
-The cache is refreshed from a client on demand (the wizard's survey picker, ``add-metric``) and read
-back as the client's own dataclasses; question choices give every stored answer its label.
+The cache is refreshed from a client on demand (the wizard's survey picker, ``add-metric``, a sync that
+meets an unknown or stale definition) and read back as the client's own dataclasses; question choices
+give every stored answer its label. One definition read also stores the survey's open-text (comment)
+questions and its embedded-data fields, and when that happened: a survey never read that way, or read
+more than :data:`DEFINITION_MAX_AGE` ago, is read again by the next sync.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from qualtrics.models import Choice, Question, Scale, Survey
+from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, Survey
 from workspace.config import Settings
 from workspace.db import connect, transaction, utcnow
 from workspace.errors import NotFound
+
+#: How long a survey's stored definition (comment questions, embedded-data fields) counts as current: a
+#: comment question added in Qualtrics shows up within a day at the cost of one request per survey per day.
+DEFINITION_MAX_AGE = dt.timedelta(days=1)
 
 
 def store_surveys(settings: Settings, surveys: Sequence[Survey]) -> None:
@@ -62,11 +70,73 @@ def store_questions(settings: Settings, survey_id: str, questions: Sequence[Ques
              for q in questions])
 
 
+def store_definition(settings: Settings, survey_id: str, open_text: Sequence[OpenTextQuestion],
+                     embedded_data: Sequence[str]) -> None:
+    """Replace a survey's comment questions and embedded-data fields, and note when they were read.
+
+    A comment question that left the survey loses its comments and its synced mark, so if it comes back it
+    is backfilled from the start like any new question.
+    """
+    kept = {q.id for q in open_text}
+    with connect(settings.db_path) as db, transaction(db):
+        gone = [r[0] for r in db.conn.execute(
+            "SELECT question_id FROM survey_comment_questions WHERE survey_id = ?", (survey_id,)) if r[0] not in kept]
+        for question_id in gone:
+            for table in ("comments", "synced_questions"):
+                db.conn.execute(f"DELETE FROM {table} WHERE survey_id = ? AND question_id = ?", (survey_id, question_id))
+        db.conn.execute("DELETE FROM survey_comment_questions WHERE survey_id = ?", (survey_id,))
+        db.conn.executemany(
+            "INSERT INTO survey_comment_questions (survey_id, question_id, parent_id, export_tag, text) "
+            "VALUES (?, ?, ?, ?, ?)", [(survey_id, q.id, q.question_id, q.export_tag, q.text) for q in open_text])
+        db.conn.execute("DELETE FROM survey_embedded_fields WHERE survey_id = ?", (survey_id,))
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO survey_embedded_fields (survey_id, field, position) VALUES (?, ?, ?)",
+            [(survey_id, field, i) for i, field in enumerate(embedded_data)])
+        db.conn.execute(
+            "INSERT INTO survey_definitions (survey_id, read_at) VALUES (?, ?) "
+            "ON CONFLICT (survey_id) DO UPDATE SET read_at = excluded.read_at", (survey_id, utcnow()))
+
+
+def refresh_catalog(settings: Settings, client: Any, survey_id: str) -> QuestionCatalog:
+    """Read one survey's definition (one request) and cache all of it: trackable questions, comment
+    questions, embedded-data fields."""
+    found = client.question_catalog(survey_id)
+    store_questions(settings, survey_id, found.questions)
+    store_definition(settings, survey_id, found.open_text, found.embedded_data)
+    return found
+
+
 def refresh_questions(settings: Settings, client: Any, survey_id: str) -> list[Question]:
-    """Fetch one survey's trackable questions (matrix rows as ``QIDn_m``) and cache them."""
-    questions = list(client.questions(survey_id))
-    store_questions(settings, survey_id, questions)
-    return questions
+    """Fetch one survey's trackable questions (matrix rows as ``QIDn_m``) and cache them with the rest of
+    its definition (see :func:`refresh_catalog`)."""
+    return list(refresh_catalog(settings, client, survey_id).questions)
+
+
+def definition_is_current(settings: Settings, survey_id: str, max_age: dt.timedelta = DEFINITION_MAX_AGE) -> bool:
+    """Whether the survey's comment questions and embedded-data fields were read within ``max_age``."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute("SELECT read_at FROM survey_definitions WHERE survey_id = ?", (survey_id,)).fetchone()
+    if row is None:
+        return False
+    read_at = dt.datetime.fromisoformat(row[0].replace("Z", "+00:00"))
+    return dt.datetime.now(dt.timezone.utc) - read_at < max_age
+
+
+def comment_questions(settings: Settings, survey_id: str) -> list[OpenTextQuestion]:
+    """The survey's open-text questions as last read, in survey order (their ids are ``QIDn_TEXT``)."""
+    with connect(settings.db_path) as db:
+        rows = db.conn.execute(
+            "SELECT question_id, parent_id, export_tag, text FROM survey_comment_questions WHERE survey_id = ?",
+            (survey_id,)).fetchall()
+    found = [OpenTextQuestion(id=r[0], question_id=r[1], export_tag=r[2] or r[1], text=r[3] or "") for r in rows]
+    return sorted(found, key=lambda q: _qid_order(q.question_id))
+
+
+def embedded_fields(settings: Settings, survey_id: str) -> list[str]:
+    """The embedded-data fields the survey's flow sets, in flow order, as last read."""
+    with connect(settings.db_path) as db:
+        return [r[0] for r in db.conn.execute(
+            "SELECT field FROM survey_embedded_fields WHERE survey_id = ? ORDER BY position", (survey_id,))]
 
 
 def _question(row: dict[str, Any]) -> Question:

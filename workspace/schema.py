@@ -187,3 +187,47 @@ def _targets_and_segments(db: sqlite_utils.Database) -> None:
             synced_at TEXT NOT NULL,
             PRIMARY KEY (survey_id, field)
         )""")
+
+
+@MIGRATIONS(name="004_comments_and_survey_fields")
+def _comments_and_survey_fields(db: sqlite_utils.Database) -> None:
+    """Open-text comments and what a survey definition says beyond its rating questions.
+
+    Only new tables: existing answers, tokens and synced questions stay as they are. A survey synced
+    before this step has no row in ``survey_definitions``, so its next sync reads the definition once,
+    learns the comment questions and backfills them like any question the stored token does not cover.
+    """
+    for statement in (
+        # When the open-text questions and embedded-data fields below were last read from the definition;
+        # no row means never (the sync then reads it before exporting).
+        """CREATE TABLE survey_definitions (
+            survey_id TEXT PRIMARY KEY,
+            read_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE survey_comment_questions (
+            survey_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,           -- the export column, 'QID2_TEXT'
+            parent_id TEXT NOT NULL,             -- 'QID2'
+            export_tag TEXT,
+            text TEXT,                           -- plain text of the question
+            PRIMARY KEY (survey_id, question_id)
+        )""",
+        """CREATE TABLE survey_embedded_fields (
+            survey_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (survey_id, field)
+        )""",
+        # Kept apart from answers: comments are long free text (answers is WITHOUT ROWID, made for short
+        # values), and nothing that scores can ever read them.
+        """CREATE TABLE comments (
+            survey_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            recorded_date TEXT,                  -- ISO-8601 UTC
+            PRIMARY KEY (survey_id, question_id, response_id)
+        )""",
+        "CREATE INDEX comments_newest ON comments (survey_id, recorded_date)",
+    ):
+        db.conn.execute(statement)

@@ -4,8 +4,11 @@ Per survey, under its lock (:mod:`workspace.locks`):
 
 1. Export only what the metrics need: their question ids, ``recordedDate``/``finished`` and the chosen
    segment fields, continuing from the stored continuation token so a re-sync costs only new responses.
-2. A question (or segment field) the stored token does not cover yet is *backfilled* first: one export of
-   just that column without a token, after which the survey's token (untouched) covers it too.
+   The survey's open-text questions (``QIDn_TEXT``) come along as comments, stored apart from answers so
+   they never count in a score.
+2. A question, comment question or segment field the stored token does not cover yet is *backfilled*
+   first: one export of just that column without a token, after which the survey's token (untouched)
+   covers it too.
 3. Whole batches are written in ``BEGIN IMMEDIATE`` transactions as ``executemany`` upserts keyed by
    (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves
    half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
@@ -24,11 +27,14 @@ import time
 from contextlib import ExitStack
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+
+import pandas as pd
 
 from qualtrics.errors import QualtricsError
 from workspace import runs
 from workspace.answers import label_lookup, segment_fields, write_answers
-from workspace.catalog import cached_questions, refresh_questions
+from workspace.catalog import cached_questions, comment_questions, definition_is_current, refresh_catalog
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
 from workspace.db import connect, utcnow
@@ -57,10 +63,11 @@ class SyncResult:
     status: str
     run_id: int | None = None
     responses: int = 0          # export rows read (new responses, plus backfilled ones)
-    answers: int = 0            # answer rows written
+    answers: int = 0            # answer rows written (metric questions only)
     backfilled: tuple[str, ...] = field(default=())
     message: str | None = None
     seconds: float = 0.0
+    comments: int = 0           # comment rows written (open-text answers)
 
     @property
     def ok(self) -> bool:
@@ -100,22 +107,66 @@ class _Reporter:
                 log.debug("could not record progress", exc_info=True)
 
 
-def _labels(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str]) -> dict:
+@dataclass(frozen=True)
+class _Columns:
+    """What one export asks for: metric questions (stored as answers) and comment questions (as comments)."""
+
+    questions: tuple[str, ...]
+    comments: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.questions, *self.comments]
+
+
+def _definition(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str]
+                ) -> tuple[dict, tuple[str, ...]]:
+    """Answer labels of the metric questions and the survey's comment columns, from the cache.
+
+    The definition is read again only when a metric question is unknown or the stored definition is missing
+    or stale; comment ids (``QIDn_TEXT``) are never trackable questions, so they never force a read."""
     questions = {q.id: q for q in cached_questions(settings, survey_id)}
-    if any(q not in questions for q in question_ids):
-        questions = {q.id: q for q in refresh_questions(settings, client, survey_id)}
-    return {qid: label_lookup(questions.get(qid)) for qid in question_ids}
+    if any(q not in questions for q in question_ids) or not definition_is_current(settings, survey_id):
+        questions = {q.id: q for q in refresh_catalog(settings, client, survey_id).questions}
+    labels = {qid: label_lookup(questions.get(qid)) for qid in question_ids}
+    comments = tuple(q.id for q in comment_questions(settings, survey_id) if q.id not in question_ids)
+    return labels, comments
 
 
-def _export(settings: Settings, client: object, survey_id: str, question_ids: Sequence[str],
+_UPSERT_COMMENT = (
+    "INSERT INTO comments (survey_id, question_id, response_id, text, recorded_date) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (survey_id, question_id, response_id) DO UPDATE SET text = excluded.text, "
+    "recorded_date = excluded.recorded_date")
+
+
+def _write_comments(db: object, survey_id: str, frame: pd.DataFrame, comment_ids: Sequence[str]) -> int:
+    """Upsert a batch's open-text answers, column by column, as exported (blank = no comment)."""
+    written = 0
+    for question_id in comment_ids:
+        if question_id not in frame.columns:
+            continue
+        text = frame[question_id].astype("string")
+        mask = (text.notna() & (text.str.strip() != "")).fillna(False).to_numpy(dtype=bool)
+        if not mask.any():
+            continue
+        dates = frame["recordedDate"][mask].astype(object)
+        db.conn.executemany(_UPSERT_COMMENT, zip(  # type: ignore[attr-defined]
+            repeat(survey_id), repeat(question_id), frame["responseId"][mask].astype(str).tolist(),
+            text[mask].astype(str).tolist(), dates.where(dates.notna(), None).tolist()))
+        written += int(mask.sum())
+    return written
+
+
+def _export(settings: Settings, client: object, survey_id: str, columns: _Columns,
             segments: Sequence[str], token: str | None, labels: dict, report: _Reporter,
-            finish: Callable[[object, str | None, int], None]) -> tuple[int, int]:
+            finish: Callable[[object, str | None, int], None]) -> tuple[int, int, int]:
     """Run one export and store it: whole batches per ``BEGIN IMMEDIATE`` transaction, committed every
     :data:`COMMIT_ROWS` rows or :data:`COMMIT_SECONDS`; ``finish(db, new_token, rows)`` runs in the same
-    transaction as the last batch, so the token can never be ahead of the stored answers."""
+    transaction as the last batch, so the token can never be ahead of the stored answers.
+    Returns (responses read, answers written, comments written)."""
     export = client.export_responses(  # type: ignore[attr-defined]
-        survey_id, list(question_ids), continuation_token=token, embedded_data=list(segments), progress=report)
-    rows = written = pending = 0
+        survey_id, columns.all, continuation_token=token, embedded_data=list(segments), progress=report)
+    rows = written = comments = pending = 0
     opened = 0.0
     with connect(settings.db_path) as db:
         # A large page cache keeps the answers' B-tree in memory while a big first export lands in it.
@@ -126,7 +177,8 @@ def _export(settings: Settings, client: object, survey_id: str, question_ids: Se
                 if not db.conn.in_transaction:
                     db.conn.execute("BEGIN IMMEDIATE")
                     opened, pending = time.monotonic(), 0
-                written += write_answers(db, survey_id, batch.frame, question_ids, labels, segments)
+                written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
+                comments += _write_comments(db, survey_id, batch.frame, columns.comments)
                 rows += len(batch)
                 pending += len(batch)
                 if pending >= COMMIT_ROWS or time.monotonic() - opened >= COMMIT_SECONDS:
@@ -141,7 +193,7 @@ def _export(settings: Settings, client: object, survey_id: str, question_ids: Se
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
     report("store", 1.0)
-    return rows, written
+    return rows, written, comments
 
 
 def _mark_synced(db: object, survey_id: str, question_ids: Sequence[str], segments: Sequence[str]) -> None:
@@ -209,7 +261,7 @@ def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], clien
             finally:
                 if own_client:
                     client.close()  # type: ignore[union-attr]
-        if result[1]:
+        if result.answers:
             _score_metrics(settings, survey_id, report)
         else:  # nothing new stored: every score is what it was
             report("score", 1.0)
@@ -221,35 +273,53 @@ def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], clien
         runs.finish_run(settings, run_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
         raise
     record_successful_sync(settings, utcnow())
-    return SyncResult(survey_id, "succeeded", run_id, result[0], result[1], result[2],
-                      seconds=time.monotonic() - started)
+    return SyncResult(survey_id, "succeeded", run_id, result.responses, result.answers, result.backfilled,
+                      seconds=time.monotonic() - started, comments=result.comments)
+
+
+@dataclass
+class _Outcome:
+    responses: int = 0
+    answers: int = 0
+    comments: int = 0
+    backfilled: tuple[str, ...] = ()
+
+    def add(self, counts: tuple[int, int, int]) -> None:
+        self.responses += counts[0]
+        self.answers += counts[1]
+        self.comments += counts[2]
 
 
 def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: list[str], report: _Reporter,
-                 run_id: int) -> tuple[int, int, tuple[str, ...]]:
+                 run_id: int) -> _Outcome:
     segments = segment_fields(settings, survey_id)
     state = runs.survey_state(settings, survey_id)
-    labels = _labels(settings, client, survey_id, wanted)
-    rows = written = 0
-    backfilled: tuple[str, ...] = ()
+    labels, comments = _definition(settings, client, survey_id, wanted)
+    everything = _Columns(tuple(wanted), comments)
+    outcome = _Outcome()
     if state.continuation_token is not None:
-        new_questions = [q for q in wanted if q not in state.synced_questions]
+        new_columns = [q for q in everything.all if q not in state.synced_questions]
         new_segments = [f for f in segments if f not in state.synced_segments]
-        if new_questions or new_segments:
-            # Without a token, for the new column(s) only; the survey's token stays as it is.
-            columns = new_questions or wanted
-            r, w = _export(settings, client, survey_id, columns, segments, None, labels, report,
-                           lambda db, _token, _rows: _mark_synced(db, survey_id, columns, segments))
-            rows, written, backfilled = rows + r, written + w, tuple(new_questions)
+        if new_columns or new_segments:
+            # Without a token, for the new column(s) only; the survey's token stays as it is. New segment
+            # fields alone are fetched with the metric questions (an export needs at least one question).
+            backfill = _Columns(tuple(q for q in wanted if q in new_columns),
+                                tuple(q for q in comments if q in new_columns))
+            if not backfill.all:
+                backfill = _Columns(tuple(wanted))
+            outcome.add(_export(
+                settings, client, survey_id, backfill, segments, None, labels, report,
+                lambda db, _token, _rows: _mark_synced(db, survey_id, backfill.all, segments)))
+            outcome.backfilled = tuple(new_columns)
 
     def finish(db: object, token: str | None, exported: int) -> None:
         _store_token(db, survey_id, token, exported)
-        _mark_synced(db, survey_id, wanted, segments)
+        _mark_synced(db, survey_id, everything.all, segments)
 
-    r, w = _export(settings, client, survey_id, wanted, segments, state.continuation_token, labels, report, finish)
-    rows, written = rows + r, written + w
-    runs.finish_run(settings, run_id, "succeeded", responses=rows, answers=written)
-    return rows, written, backfilled
+    outcome.add(_export(settings, client, survey_id, everything, segments, state.continuation_token, labels,
+                        report, finish))
+    runs.finish_run(settings, run_id, "succeeded", responses=outcome.responses, answers=outcome.answers)
+    return outcome
 
 
 def sync_metric(settings: Settings, metric_id: int, **options: object) -> SyncResult:

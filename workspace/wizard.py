@@ -1,5 +1,5 @@
-"""The + Metric wizard's steps as plain functions: Source → Survey → Question → Metric type →
-sentiment mapping → Sync data.
+"""The + Metric wizard's steps as plain functions: Source → Survey → Question (and the segments to keep)
+→ Metric type → sentiment mapping → Sync data.
 
 The page holds widgets only; everything it shows or stores goes through here, so the wizard's
 behaviour (defaults, validation, preview) is testable without Streamlit.
@@ -7,7 +7,7 @@ behaviour (defaults, validation, preview) is testable without Streamlit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,7 +16,7 @@ from qualtrics.errors import QualtricsError
 from qualtrics.models import Question, Survey
 from scoring import AnswerMapping, MappingError, MetricType, Sentiment, format_interval, format_n, format_score, score
 from workspace import catalog, connection, journeys, metrics, sync
-from workspace.answers import stored_answers
+from workspace.answers import segment_fields, set_segment_fields, stored_answers
 from workspace.config import Settings
 from workspace.errors import Invalid, WorkspaceError
 from workspace.metrics import Metric, default_title, mapping_for
@@ -50,8 +50,10 @@ def surveys(settings: Settings, refresh: bool = False) -> list[Survey]:
 
 
 def questions(settings: Settings, survey_id: str, refresh: bool = False) -> list[Question]:
-    """A survey's trackable questions (matrix rows one by one), fetched once and then cached."""
-    cached = [] if refresh else catalog.cached_questions(settings, survey_id)
+    """A survey's trackable questions (matrix rows one by one), fetched once and then cached; the same read
+    caches its embedded-data fields for :func:`segment_choices`."""
+    cached = [] if refresh or not catalog.definition_is_current(settings, survey_id) \
+        else catalog.cached_questions(settings, survey_id)
     if cached:
         return cached
     try:
@@ -59,6 +61,22 @@ def questions(settings: Settings, survey_id: str, refresh: bool = False) -> list
             return catalog.refresh_questions(settings, client, survey_id)
     except QualtricsError as exc:
         raise QualtricsUnavailable(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class SegmentChoices:
+    """The embedded-data fields a survey sets (offered as segments) and the ones to pre-select."""
+
+    fields: list[str]
+    default: list[str]
+
+
+def segment_choices(settings: Settings, survey_id: str) -> SegmentChoices:
+    """Segments on offer: the survey's embedded-data fields (read with its questions). Pre-selected: the
+    fields already chosen for this survey (another metric's wizard), else all of them."""
+    offered = catalog.embedded_fields(settings, survey_id)
+    chosen = [f for f in segment_fields(settings, survey_id) if f in offered]
+    return SegmentChoices(offered, chosen or list(offered))
 
 
 @dataclass(frozen=True)
@@ -154,10 +172,22 @@ def title_for(question: Question, type_name: str) -> str:
 
 
 def create(settings: Settings, survey_id: str, question_id: str, type_name: str, title: str,
-           mapping: AnswerMapping, owner: str | None, step_id: int | None = None) -> Metric:
-    """Store the metric and, when the wizard came from a journey step, place it there."""
+           mapping: AnswerMapping, owner: str | None, step_id: int | None = None,
+           segments: Sequence[str] | None = None) -> Metric:
+    """Store the metric and, when the wizard came from a journey step, place it there.
+
+    ``segments`` (when given) become the survey's segment fields before the first sync, so that sync stores
+    them per response; they are per survey, so they apply to every metric of it.
+    """
+    if segments is not None:
+        offered = set(catalog.embedded_fields(settings, survey_id))
+        unknown = [f for f in segments if f not in offered]
+        if unknown:
+            raise Invalid(f"{', '.join(unknown)} is not an embedded-data field of this survey; pick from the list.")
     metric = metrics.create_metric(settings, survey_id, question_id, METRIC_TYPES[type_name], title=title,
                                    mapping=mapping, owner=owner)
+    if segments is not None:
+        set_segment_fields(settings, survey_id, segments)
     if step_id is not None:
         journeys.place_metric(settings, metric.id, step_id)
     return metric
