@@ -231,3 +231,51 @@ def _comments_and_survey_fields(db: sqlite_utils.Database) -> None:
         "CREATE INDEX comments_newest ON comments (survey_id, recorded_date)",
     ):
         db.conn.execute(statement)
+
+
+@MIGRATIONS(name="005_data_hub")
+def _data_hub(db: sqlite_utils.Database) -> None:
+    """The Data Hub: its push key, the responses Qualtrics Workflows push, their open texts, its settings.
+
+    Only new tables. Steps are linked when read, not stored: a source's explicit ``step`` is matched by
+    name and otherwise its survey's metric placements count, so a step created or a metric placed after
+    the push still gets its comments.
+    """
+    for statement in (
+        # One active key per installation; only its SHA-256 is kept (the key is 256 random bits, so a
+        # fast hash is enough). Rotating revokes the old row and adds a new one.
+        """CREATE TABLE datahub_keys (
+            id INTEGER PRIMARY KEY,
+            key_hash TEXT NOT NULL UNIQUE,       -- hex SHA-256 of the key
+            hint TEXT NOT NULL,                  -- first characters, to tell keys apart
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        """CREATE TABLE datahub_sources (
+            id INTEGER PRIMARY KEY,
+            survey_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            recorded_date TEXT,                  -- as pushed (RecordedDate), ISO-8601 when parseable
+            step TEXT,                           -- the Step field as pushed, or NULL
+            fields TEXT NOT NULL DEFAULT '{}',   -- JSON: embedded data and other pushed fields
+            received_at TEXT NOT NULL,           -- first delivery
+            updated_at TEXT NOT NULL,            -- last delivery
+            deliveries INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL CHECK (status IN ('Processed', 'No text')),
+            UNIQUE (survey_id, response_id)
+        )""",
+        "CREATE INDEX datahub_sources_newest ON datahub_sources (received_at)",
+        """CREATE TABLE datahub_texts (
+            source_id INTEGER NOT NULL REFERENCES datahub_sources (id) ON DELETE CASCADE,
+            field TEXT NOT NULL,
+            text TEXT NOT NULL,
+            sentiment REAL NOT NULL,             -- VADER compound, -1..1, computed on receipt
+            PRIMARY KEY (source_id, field)
+        )""",
+        # Names of pushed fields that hold open text (besides 'Comment' and '…_TEXT' fields).
+        """CREATE TABLE datahub_text_fields (
+            field TEXT PRIMARY KEY COLLATE NOCASE
+        )""",
+    ):
+        db.conn.execute(statement)
