@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,15 +18,16 @@ from typing import Any, Protocol
 
 import requests
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_exception_type,
     retry_if_result,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential,
     wait_random,
 )
+from tenacity.wait import wait_base
 
 from qualtrics.errors import CorruptExport, ExportFailed, ExportTimeout, QualtricsError
 from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, read_export_file
@@ -42,12 +44,43 @@ _DOWNLOAD_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """Export polling: exponential backoff from ``initial`` up to ``maximum`` seconds, until ``deadline``."""
+    """Export polling: exponential backoff from ``initial`` up to ``maximum`` seconds, until ``deadline``.
 
-    initial: float = 0.25
-    factor: float = 1.6
+    The backoff keeps a long export to a poll every few seconds (what Qualtrics asks of clients). Each wait is
+    shortened towards the finish the job's ``percentComplete`` projects, but never below ``floor`` times the
+    backoff step, so a job stuck at 99 % is still polled at a backing-off pace rather than hammered.
+    """
+
+    initial: float = 0.1
+    factor: float = 1.5
     maximum: float = 5.0
     deadline: float = 900.0
+    floor: float = 0.25
+
+    def backoff(self, attempt: int) -> float:
+        """The wait after poll number ``attempt`` (1-based) when nothing is known about the job's progress."""
+        return min(self.initial * self.factor ** min(attempt - 1, 64), self.maximum)
+
+    def next_wait(self, attempt: int, elapsed: float, percent: float) -> float:
+        """The wait after poll ``attempt``, ``elapsed`` seconds into the job, which reported ``percent``."""
+        step = self.backoff(attempt)
+        if 0.0 < percent < 100.0 and elapsed > 0.0:
+            projected = elapsed * (100.0 - percent) / percent
+            return max(min(step, projected), step * self.floor)
+        return step
+
+
+class _ProgressWait(wait_base):
+    """tenacity wait strategy that applies :meth:`PollPolicy.next_wait` to the last progress poll."""
+
+    def __init__(self, policy: PollPolicy, started: float) -> None:
+        self.policy, self.started = policy, started
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        result = outcome.result() if outcome is not None and not outcome.failed else {}
+        percent = float(result.get("percentComplete") or 0.0) if isinstance(result, dict) else 0.0
+        return self.policy.next_wait(retry_state.attempt_number, time.monotonic() - self.started, percent)
 
 
 class Api(Protocol):
@@ -129,7 +162,7 @@ class Export:
             raise QualtricsError(f"Qualtrics did not start the export of survey {self.survey_id}; try again.")
         return str(progress_id)
 
-    def _wait(self, progress_id: str) -> dict[str, Any]:
+    def _wait(self, progress_id: str, started: float) -> dict[str, Any]:
         what = f"the export job of survey {self.survey_id}"
 
         def check() -> dict[str, Any]:
@@ -140,8 +173,7 @@ class Export:
         policy = self._poll
         poller = Retrying(
             retry=retry_if_result(lambda r: r.get("status") not in ("complete", "failed")),
-            wait=wait_exponential(multiplier=policy.initial, exp_base=policy.factor, max=policy.maximum)
-            + wait_random(0, policy.initial / 2),
+            wait=_ProgressWait(policy, started) + wait_random(0, policy.initial / 2),
             stop=stop_after_delay(policy.deadline),
         )
         try:
@@ -180,7 +212,8 @@ class Export:
 
     def fetch(self, directory: Path) -> Path:
         """Run the job and leave the export file in ``directory``; returns its path."""
-        result = self._wait(self._start())
+        started = time.monotonic()
+        result = self._wait(self._start(), started)
         self._next_token = result.get("continuationToken") or None
         dest = directory / f"{self.survey_id}.export"
         attempts = Retrying(stop=stop_after_attempt(2), wait=wait_random(0.05, 0.3),

@@ -58,8 +58,11 @@ def write_answers(db: sqlite_utils.Database, survey_id: str, frame: pd.DataFrame
     """
     if frame.empty:
         return 0
-    # Key order: neighbouring inserts land on the same B-tree pages.
-    frame = frame.sort_values("responseId", kind="stable", ignore_index=True)
+    # Key order: neighbouring inserts land on the same B-tree pages. Only the columns written here are
+    # reordered (a batch may carry other wide columns, e.g. comment text, that this function never reads).
+    wanted = [c for c in ("responseId", "recordedDate", "finished", *question_ids, *segment_fields)
+              if c in frame.columns]
+    frame = frame[wanted].sort_values("responseId", kind="stable", ignore_index=True)
     response_ids = frame["responseId"].astype(str)
     dates = frame["recordedDate"].astype(object).where(frame["recordedDate"].notna(), None)
     finished = frame["finished"].astype("boolean").astype("Int64").astype(object)
