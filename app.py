@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
-from workspace import bootstrap
+from workspace import bootstrap, datahub
 from workspace.config import ConfigError
 from workspace.connection import complete_authorization
 
@@ -40,6 +40,29 @@ async def qualtrics_callback(request: Request) -> RedirectResponse:
     )
     # 303: the browser must GET the page, and the spent code must not stay in its history.
     return RedirectResponse(f"/integrations?oauth={outcome.value}", status_code=303)
+
+
+async def datahub_push(request: Request) -> JSONResponse:
+    """Receive one response a Qualtrics Workflow's Web Service task pushes to the Data Hub."""
+    body = await _body_up_to(request, datahub.MAX_BODY_BYTES)
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    receipt = await run_in_threadpool(datahub.receive, runtime.settings, body=body,
+                                      content_type=request.headers.get("content-type", ""), headers=request.headers)
+    return JSONResponse(receipt.body, status_code=receipt.status_code)
+
+
+async def _body_up_to(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it exceeds ``limit`` bytes (never buffers more than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def health(_: Request) -> JSONResponse:
@@ -74,7 +97,8 @@ def show_error_instead_of_traceback(exc: Exception) -> bool:
 
 app = st.App(
     "ui/navigation.py",
-    routes=[Route(CALLBACK_PATH, qualtrics_callback), Route("/api/health", health)],
+    routes=[Route(CALLBACK_PATH, qualtrics_callback), Route("/api/health", health),
+            Route(datahub.ENDPOINT_PATH, datahub_push, methods=["POST"])],
     lifespan=lifespan,
     on_script_error=show_error_instead_of_traceback,
 )

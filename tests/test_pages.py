@@ -537,8 +537,8 @@ def test_live_without_journeys_says_to_create_one(settings):
     assert any("Create a journey" in i.value for i in at.info)
 
 
-def test_data_hub_explains_it_is_not_available_yet(settings):
+def test_empty_data_hub_says_how_to_start_receiving_responses(settings):
     at = open_page(routes.DATA_HUB)
     no_exception(at)
     assert [t.value for t in at.title] == ["Data Hub"]
-    assert any("not available yet" in i.value for i in at.info)
+    assert any("No responses have arrived yet" in i.value for i in at.info)
