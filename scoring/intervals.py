@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from statistics import NormalDist
 
 CONFIDENCE = 0.95
-Z95 = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))  # 1.959963984540054
+Z95 = float(NormalDist().inv_cdf(0.5 + CONFIDENCE / 2))  # 1.959963984540054
 
 
 def wilson_interval(successes: float, n: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -24,7 +24,7 @@ def wilson_interval(successes: float, n: float, confidence: float = CONFIDENCE) 
         raise ValueError("A proportion needs at least one respondent.")
     if not 0 <= successes <= n:
         raise ValueError("Successes must lie between 0 and n.")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = float(NormalDist().inv_cdf(0.5 + confidence / 2))
     p = successes / n
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
@@ -36,6 +36,8 @@ def t_interval(mean: float, std: float, n: float, confidence: float = CONFIDENCE
     """Student-t interval of a mean from its sample standard deviation (n − 1 denominator)."""
     if n < 2:
         raise ValueError("A t-interval needs at least two observations.")
+    from scipy import stats  # imported here: scipy costs ~100 MB, and only CSAT intervals need Student's t
+
     q = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1))
     half = q * std / math.sqrt(n)
     return mean - half, mean + half
@@ -49,7 +51,7 @@ def nps_interval(promoters: float, detractors: float, n: float, confidence: floa
     """
     if n <= 0:
         raise ValueError("NPS needs at least one respondent.")
-    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    z = float(NormalDist().inv_cdf(0.5 + confidence / 2))
     nps = (promoters - detractors) / n
     half = z * math.sqrt(nps_variance(promoters, detractors, n))
     return max(-100.0, (nps - half) * 100), min(100.0, (nps + half) * 100)

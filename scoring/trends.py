@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from statistics import NormalDist
 
 from scoring.display import format_value
 from scoring.formulas import Score, score_counts
@@ -169,6 +169,8 @@ def _welch_p(before: Score, after: Score, delta: float) -> float | None:
         return 1.0 if delta == 0 else None
     t = delta / math.sqrt(v1 + v2)
     df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    from scipy import stats  # imported here: scipy costs ~100 MB, and only Welch's test needs it
+
     return float(2 * stats.t.sf(abs(t), df))
 
 
@@ -180,7 +182,7 @@ def _two_proportion_p(before: Score, after: Score) -> float | None:
     if se == 0:
         return 1.0  # both periods all positive or all not: the proportions are equal
     z = (x2 / n2 - x1 / n1) / se
-    return float(2 * stats.norm.sf(abs(z)))
+    return float(2 * NormalDist().cdf(-abs(z)))
 
 
 def _nps_p(before: Score, after: Score, delta: float) -> float | None:
@@ -190,4 +192,4 @@ def _nps_p(before: Score, after: Score, delta: float) -> float | None:
     if var == 0:
         return 1.0 if delta == 0 else None
     z = (delta / 100.0) / math.sqrt(var)
-    return float(2 * stats.norm.sf(abs(z)))
+    return float(2 * NormalDist().cdf(-abs(z)))
