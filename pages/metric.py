@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cards, charts, routes
+from ui.actions import progress_bar
 from ui.frame import app_runtime, current_person
 from ui.text import plain
 from workspace import journeys, metrics, scores, views, wizard
@@ -54,9 +55,7 @@ info_col.caption(f"Last sync {cards.ago(fresh.last_sync)} · next automatic sync
 if fresh.last_error:
     st.error(f"Last sync failed: {fresh.last_error}", icon=":material/error:")
 if person.edits_metrics and sync_col.button("Sync data", key="metric_sync", icon=":material/sync:"):
-    bar = st.progress(0.0, text="Starting…")
-    result = wizard.sync_now(settings, metric.id,
-                             lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{stage.capitalize()}… {f:.0%}"))
+    result = wizard.sync_now(settings, metric.id, progress_bar())
     if result.ok:
         st.toast(f"Synced {result.responses:,} new responses.", icon=":material/check_circle:")
         st.rerun()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui import routes
 
+from ui.actions import progress_bar
 from ui.frame import app_runtime, current_person
 from ui.text import plain
 from workspace import wizard
@@ -130,14 +131,10 @@ if st.button("Sync data", type="primary", key="wizard_sync", icon=":material/syn
     except WorkspaceError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
-    bar = st.progress(0.0, text="Starting…")
+    report = progress_bar()
     with st.status("Syncing responses from Qualtrics…", expanded=True) as status:
-        def report(stage: str, fraction: float) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage.capitalize()}… {fraction:.0%}")
-
         result = wizard.sync_now(settings, metric.id, report)
         if result.ok:
-            bar.progress(1.0, text="Done")
             status.update(label=f"Synced {result.responses:,} responses", state="complete", expanded=False)
         else:
             status.update(label="Sync failed", state="error")

@@ -18,3 +18,13 @@ def act(change: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         st.error(str(exc), icon=":material/error:")
         return
     st.rerun()
+
+
+def progress_bar() -> Callable[[str, float], None]:
+    """A progress bar and the callback that moves it through a sync's stages."""
+    bar = st.progress(0.0, text="Starting…")
+
+    def report(stage: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage.capitalize()}… {fraction:.0%}")
+
+    return report

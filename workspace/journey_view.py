@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workspace import journeys, metrics, scores
+from workspace import journeys, live, metrics, scores
 from workspace.answers import segment_values
 from workspace.config import Settings
 from workspace.journeys import Journey
@@ -68,9 +68,8 @@ def build_filter(date_range: Sequence[dt.date] | dt.date, segments: Mapping[str,
 
 def segment_options(settings: Settings, journey: Journey) -> dict[str, list[str]]:
     """Segment field → values seen in the surveys of the journey's metrics."""
-    survey_ids = {metrics.get_metric(settings, m).survey_id for step in journey.steps for m in step.metric_ids}
     merged: dict[str, set[str]] = {}
-    for survey_id in sorted(survey_ids):
+    for survey_id in live.survey_ids(settings, journey.id):
         for field, values in segment_values(settings, survey_id).items():
             merged.setdefault(field, set()).update(values)
     return {field: sorted(values) for field, values in sorted(merged.items())}

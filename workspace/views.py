@@ -14,7 +14,7 @@ import pandas as pd
 from scoring import Score
 from scoring.trends import compare_periods
 from workspace import journeys, metrics, runs, scores
-from workspace.catalog import cached_questions, survey_name
+from workspace.catalog import survey_name
 from workspace.config import Settings
 from workspace.metrics import Metric
 from workspace.scores import NO_FILTER, ScoreFilter
@@ -107,14 +107,6 @@ def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Met
     return metrics.update_metric(settings, metric.id, mapping=mapping_from_table(table, metric.type_name))
 
 
-def question_text(settings: Settings, metric: Metric) -> str | None:
-    question = next((q for q in cached_questions(settings, metric.survey_id) if q.id == metric.question_id), None)
-    return question.text if question else None
-
-
-def journey_options(settings: Settings) -> dict[int, str]:
-    """Journey id → name, for pickers."""
-    return {j.id: j.name for j in journeys.list_journeys(settings)}
 
 
 def step_options(settings: Settings) -> dict[int, str]:
