@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
 import pytest
 import requests
 
@@ -133,3 +136,39 @@ def run_sandbox_process(*args: str, env: dict[str, str] | None = None,
 def sandbox_server_process():
     """A factory: ``with sandbox_server_process("--seed", "3") as server: server.env, server.base_url``."""
     return run_sandbox_process
+
+
+class _FormReader(HTMLParser):
+    """What a browser sees of the consent page: the form's action and its fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.buttons: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.action = a.get("action") or ""
+        elif tag == "input" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+        elif tag == "button" and a.get("name"):
+            self.buttons[a.get("value") or ""] = a["name"]
+
+
+def approve_in_browser(authorization_url: str, decision: str = "approve") -> dict[str, str]:
+    """GET the consent page, submit its form by pressing a button, return the callback's query parameters."""
+    browser = requests.Session()
+    page = browser.get(authorization_url, timeout=10)
+    assert page.status_code == 200, page.text
+    form = _FormReader()
+    form.feed(page.text)
+    assert decision in form.buttons, f"no {decision} button on the consent page"
+    data = {**form.fields, form.buttons[decision]: decision}
+    answer = browser.post(urljoin(authorization_url, form.action), data=data, allow_redirects=False, timeout=10)
+    assert answer.status_code in (302, 303), answer.text
+    location = answer.headers["Location"]
+    redirect_uri = parse_qs(urlsplit(authorization_url).query)["redirect_uri"][-1]
+    assert location.startswith(redirect_uri), "the browser must be sent back to the registered redirect URI"
+    return {k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()}

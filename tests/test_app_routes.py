@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from app import CALLBACK_PATH, health, qualtrics_callback
 from tests.test_pages import settings  # noqa: F401  (fixture: own database, the session sandbox)
-from tests.test_qualtrics_oauth import approve_in_browser
+from tests.sandbox_fixtures import approve_in_browser
 from workspace import connection
 from workspace import integration as store
 from workspace.config import Settings

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from qualtrics.sandbox import Sandbox
 from scoring import format_n, format_value
-from tests.test_qualtrics_oauth import approve_in_browser
+from tests.sandbox_fixtures import approve_in_browser
 from ui import routes
 from ui.text import plain
 from workspace import bootstrap, connection, journey_view, journeys, metrics, scores, sync, views, wizard

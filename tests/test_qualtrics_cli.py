@@ -109,7 +109,7 @@ def _app_env(sb, tmp_path) -> dict[str, str]:
 
 
 def test_without_a_token_the_connection_stored_by_the_app_is_used(sandbox, tmp_path, monkeypatch):
-    from tests.test_qualtrics_oauth import approve_in_browser
+    from tests.sandbox_fixtures import approve_in_browser
     from workspace import connection
     from workspace.config import Settings
 

@@ -6,11 +6,9 @@ import base64
 import hashlib
 import logging
 import os
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 
 from qualtrics.auth import (
     OAuthApp,
@@ -21,44 +19,10 @@ from qualtrics.auth import (
     refresh_token,
 )
 from qualtrics.client import QualtricsClient
+from tests.sandbox_fixtures import approve_in_browser
 from qualtrics.errors import AuthenticationFailed, InsecureTransport, ReauthorizationRequired
 
 REDIRECT_URI = "http://localhost:8501/api/qualtrics/callback"
-
-
-class _FormReader(HTMLParser):
-    """What a browser sees of the consent page: the form's action and its fields."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.buttons: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action") or ""
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"]] = a.get("value") or ""
-        elif tag == "button" and a.get("name"):
-            self.buttons[a.get("value") or ""] = a["name"]
-
-
-def approve_in_browser(authorization_url: str, decision: str = "approve") -> dict[str, str]:
-    """GET the consent page, submit its form by pressing a button, return the callback's query parameters."""
-    browser = requests.Session()
-    page = browser.get(authorization_url, timeout=10)
-    assert page.status_code == 200, page.text
-    form = _FormReader()
-    form.feed(page.text)
-    assert decision in form.buttons, f"no {decision} button on the consent page"
-    data = {**form.fields, form.buttons[decision]: decision}
-    answer = browser.post(urljoin(authorization_url, form.action), data=data, allow_redirects=False, timeout=10)
-    assert answer.status_code in (302, 303), answer.text
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return {k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 def sandbox_app(sb) -> OAuthApp:

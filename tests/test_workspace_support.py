@@ -3,12 +3,9 @@ browser would submit, and a comparison of stored answers with the sandbox's grou
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pandas as pd
-import requests
 
 from workspace.config import Settings
 from workspace.answers import stored_answers
@@ -23,35 +20,6 @@ def settings_for(tmp_path: Path, sandbox=None, *, api_token: bool = True, **env:
         if api_token:
             values["QUALTRICS_API_TOKEN"] = sandbox.api_token
     return Settings.load(values, secrets_path=None)
-
-
-class _ConsentForm(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.buttons: dict[str, str] = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a.get("action") or ""
-        elif tag == "input" and a.get("name"):
-            self.fields[a["name"]] = a.get("value") or ""
-        elif tag == "button" and a.get("name"):
-            self.buttons[a.get("value") or ""] = a["name"]
-
-
-def press_on_consent_page(authorization_url: str, decision: str = "approve") -> dict[str, str]:
-    """What the browser does on the sandbox's consent page; returns the callback's query parameters."""
-    browser = requests.Session()
-    page = browser.get(authorization_url, timeout=10)
-    page.raise_for_status()
-    form = _ConsentForm()
-    form.feed(page.text)
-    answer = browser.post(urljoin(authorization_url, form.action),
-                          data={**form.fields, form.buttons[decision]: decision}, allow_redirects=False, timeout=10)
-    return {k: v[-1] for k, v in parse_qs(urlsplit(answer.headers["Location"]).query).items()}
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,8 @@ from workspace.connection import AuthorizationOutcome, open_client
 from workspace.integration import Status
 from workspace.sync import sync_survey
 
-from tests.test_workspace_support import assert_stored_equals_truth, press_on_consent_page, settings_for
+from tests.sandbox_fixtures import approve_in_browser
+from tests.test_workspace_support import assert_stored_equals_truth, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,7 +142,7 @@ def connect_with_oauth(s, sb) -> dict:
     sb.add_redirect_uri(s.redirect_uri)
     connection.enable(s, "dana@example.com")
     url = connection.begin_authorization(s, "dana@example.com")
-    callback = press_on_consent_page(url)
+    callback = approve_in_browser(url)
     assert connection.complete_authorization(s, callback["state"], callback.get("code")) == AuthorizationOutcome.CONNECTED
     return callback
 
@@ -164,7 +165,7 @@ def test_denied_or_forged_callbacks_change_nothing(tmp_path, fresh_sandbox):
     fresh_sandbox.add_redirect_uri(s.redirect_uri)
     connection.enable(s, "dana@example.com")
     url = connection.begin_authorization(s, "dana@example.com")
-    denied = press_on_consent_page(url, decision="deny")
+    denied = approve_in_browser(url, decision="deny")
     outcome = connection.complete_authorization(s, denied.get("state"), None, error=denied.get("error"))
     assert outcome == AuthorizationOutcome.DENIED and "declined" in outcome.message
     assert connection.complete_authorization(s, "forged", "code") == AuthorizationOutcome.INVALID_STATE
