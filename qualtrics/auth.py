@@ -44,6 +44,7 @@ from qualtrics.errors import (
     ServerUnavailable,
 )
 from qualtrics.transport import (
+    GuardedRedirects,
     RetryPolicy,
     ensure_secure_transport,
     error_details,
@@ -154,10 +155,14 @@ def begin_authorization(app: OAuthApp) -> AuthorizationRequest:
     return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
 
 
+class _TokenSession(GuardedRedirects, OAuth2Session):
+    """OAuth2Session whose redirects keep to https and drop credentials on another host."""
+
+
 def _token_session(app: OAuthApp, policy: RetryPolicy, client: Any = None) -> OAuth2Session:
     """OAuth2Session for the token endpoint only. Status retries (429/5xx) and connect retries are safe for a
     token POST; read retries are not (a replayed code or rotated refresh token would be refused)."""
-    session = OAuth2Session(
+    session = _TokenSession(
         client_id=None if client else app.client_id, client=client,
         redirect_uri=app.redirect_uri)
     retrying_session(policy, methods=frozenset({"POST"}), read_retries=False, session=session)

@@ -3,6 +3,11 @@
 Retries are urllib3's ``Retry`` mounted through ``HTTPAdapter`` (exponential backoff with jitter, Retry-After
 honoured), so no call site carries its own sleep loop. POST is retried too: the only POSTs to the API are
 export starts, which are safe to repeat (a duplicate job is simply never polled).
+
+Redirects are followed by requests, which strips only ``Authorization`` when the host changes; Qualtrics'
+API token travels in ``X-API-TOKEN``, so :class:`GuardedRedirects` strips that too and holds every hop to
+https (:func:`ensure_secure_transport`), so a redirect can neither carry the token to another host nor
+downgrade the connection.
 """
 
 from __future__ import annotations
@@ -53,6 +58,28 @@ def ensure_secure_transport(url: str) -> None:
         "use an https:// Qualtrics URL (plain http is only allowed for the local sandbox).")
 
 
+#: Headers that carry a credential and must never reach a host other than the one they were set for.
+CREDENTIAL_HEADERS = ("X-API-TOKEN", "Authorization", "Cookie", "Proxy-Authorization")
+
+
+class GuardedRedirects:
+    """Mix into a ``requests.Session``: on every redirect hop, refuse plain http (loopback aside) and drop
+    every credential header when the new URL is on another host (requests' own rule, ``should_strip_auth``:
+    same host with http→https on default ports keeps them)."""
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        new_url = prepared_request.url or ""
+        ensure_secure_transport(new_url)
+        if self.should_strip_auth(response.request.url, new_url):  # type: ignore[attr-defined]
+            for name in CREDENTIAL_HEADERS:
+                prepared_request.headers.pop(name, None)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[misc]
+
+
+class GuardedSession(GuardedRedirects, requests.Session):
+    """The session every Qualtrics API call goes through."""
+
+
 class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After but never sleeps longer than ``MAX_RETRY_AFTER`` seconds at once."""
 
@@ -101,8 +128,8 @@ def retrying_adapter(policy: RetryPolicy, methods: frozenset[str] = frozenset({"
 
 def retrying_session(policy: RetryPolicy, methods: frozenset[str] = frozenset({"GET", "POST"}),
                      read_retries: bool = True, session: requests.Session | None = None) -> requests.Session:
-    """``session`` (a new requests.Session by default) with retrying adapters mounted for both schemes."""
-    session = session if session is not None else requests.Session()
+    """``session`` (a new :class:`GuardedSession` by default) with retrying adapters mounted for both schemes."""
+    session = session if session is not None else GuardedSession()
     adapter = retrying_adapter(policy, methods, read_retries)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
