@@ -101,7 +101,7 @@ else:
         period = st.segmented_control("Trends by", ["week", "month"], default="week", key="journey_period") or "week"
         for metric_type, frames in journey_view.step_trends(settings, journey, table, period, flt).items():
             st.plotly_chart(charts.step_trends(frames, metric_type), key=f"trends_{metric_type}")
-        st.download_button("Download scorecard (CSV)", journey_view.scorecard_csv(table),
+        st.download_button("Download scorecard (CSV)", journey_view.scorecard_csv(table, flt),
                            file_name=journey_view.scorecard_name(journey), mime="text/csv", key="scorecard",
                            icon=":material/download:")
 

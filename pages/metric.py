@@ -69,6 +69,9 @@ with tab_answers:
     st.dataframe(scores.responses(settings, metric.id, limit=500), hide_index=True, key="answers",
                  column_config={"counted": st.column_config.CheckboxColumn("Counted"),
                                 "recorded_date": st.column_config.TextColumn("Recorded")})
+    st.download_button("Download all answers (CSV)", lambda: views.answers_csv(settings, metric),
+                       file_name=views.answers_file_name(metric), mime="text/csv", key="answers_csv",
+                       icon=":material/download:", on_click="ignore")
 
 with tab_mapping:
     st.caption("Change a sentiment or a CSAT score and save: the score is recomputed at once from the stored "

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workspace import journeys, live, metrics, scores
+import scoring
+from workspace import downloads, journeys, live, metrics, scores
 from workspace.answers import segment_values
 from workspace.config import Settings
 from workspace.journeys import Journey
@@ -93,14 +94,27 @@ def step_trends(settings: Settings, journey: Journey, table: pd.DataFrame, perio
     return out
 
 
-def scorecard_csv(table: pd.DataFrame) -> bytes:
-    """The journey's scores, one row per step and metric, as CSV for spreadsheets."""
-    columns = {"stage": "Stage", "step": "Step", "title": "Metric", "type": "Type", "display": "Score",
-               "respondents": "Respondents", "interval_low": "95% CI low", "interval_high": "95% CI high",
-               "low_confidence": "Low confidence", "target": "Target", "on_target": "On target"}
-    frame = table[list(columns)].rename(columns=columns)
-    frame["Type"] = frame["Type"].str.upper()
-    return frame.to_csv(index=False).encode("utf-8")
+def as_displayed(metric_type: str, value: float | None) -> float | None:
+    """``value`` rounded exactly as the card shows it, as a number (CES "74.1%" → 74.1)."""
+    text = scoring.format_value(metric_type, value)
+    return None if text == scoring.NO_SCORE else float(text.rstrip("%"))
+
+
+SCORE_HEADER = "Score (NPS -100 to 100 · CSAT mean · CES % easy)"
+
+
+def scorecard_csv(table: pd.DataFrame, flt: ScoreFilter) -> bytes:
+    """The journey's scores, one row per step and metric, for spreadsheets: scores and intervals as numbers
+    rounded as on the cards, the unit in the header, and the filters that made them in their own columns."""
+    rows = [{"Stage": r.stage, "Step": r.step, "Metric": r.title, "Type": str(r.type).upper(),
+             SCORE_HEADER: as_displayed(r.type, r.value),
+             "Respondents": int(r.respondents),
+             "95% CI low": as_displayed(r.type, r.interval_low), "95% CI high": as_displayed(r.type, r.interval_high),
+             "Low confidence": bool(r.low_confidence),
+             "Target": None if pd.isna(r.target) else float(r.target),
+             "On target": None if r.on_target is None or pd.isna(r.on_target) else bool(r.on_target)}
+            for r in table.itertuples()]
+    return downloads.csv_bytes(pd.DataFrame(rows), downloads.filter_columns(flt))
 
 
 def scorecard_name(journey: Journey) -> str:

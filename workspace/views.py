@@ -7,13 +7,14 @@ list of widgets; nothing here knows about Streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from scoring import Score
 from scoring.trends import compare_periods
-from workspace import journeys, metrics, runs, scores
+from workspace import downloads, journeys, metrics, runs, scores
 from workspace.catalog import survey_name
 from workspace.config import Settings
 from workspace.metrics import Metric
@@ -107,6 +108,22 @@ def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Met
     return metrics.update_metric(settings, metric.id, mapping=mapping_from_table(table, metric.type_name))
 
 
+ANSWER_HEADERS = {"response_id": "Response ID", "recorded_date": "Recorded (UTC)", "value": "Value",
+                  "label": "Answer", "sentiment": "Sentiment", "counted": "Counted", "finished": "Finished"}
+
+
+def answers_csv(settings: Settings, metric: Metric, flt: ScoreFilter = NO_FILTER) -> bytes:
+    """Every stored answer behind the score (not only the rows on screen), with its segments and the filter
+    that selected them, through the one CSV writer that keeps respondents' text from running as formulas."""
+    frame = scores.responses(settings, metric.id, flt, limit=None).rename(columns=ANSWER_HEADERS)
+    frame["Recorded (UTC)"] = frame["Recorded (UTC)"].str.replace("T", " ").str.rstrip("Z").str[:19]
+    frame.insert(0, "Metric", metric.title)
+    return downloads.csv_bytes(frame, downloads.filter_columns(flt))
+
+
+def answers_file_name(metric: Metric) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", metric.title).strip("-").lower()[:60] or "metric"
+    return f"{slug}-answers-{dt.date.today().isoformat()}.csv"
 
 
 def step_options(settings: Settings) -> dict[int, str]:
