@@ -21,6 +21,7 @@ from typing import Any
 
 from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, SkippedQuestion
 from qualtrics.text import plain_text
+from vocabulary import is_not_an_answer
 
 _SINGLE_ANSWER_MC = {"SAVR", "SAHR", "SACOL", "DL", "SB", "NPS"}
 _MULTI_ANSWER_MC = {"MAVR", "MAHR", "MACOL", "MSB"}
@@ -33,9 +34,6 @@ _STANDARD_SCALES: dict[tuple[float, ...], str] = {
     tuple(float(v) for v in range(1, 6)): "1-5",
     tuple(float(v) for v in range(1, 8)): "1-7",
 }
-_NOT_AN_ANSWER = re.compile(
-    r"^\s*(n\s*/\s*a\b|na\b|not applicable|does not apply|don'?t know|do not know|prefer not to (say|answer)"
-    r"|no opinion|rather not say|not relevant|i don'?t know)", re.IGNORECASE)
 _EASE = re.compile(r"\b(eas(y|e|ier|ily)|effort\w*|difficult\w*|hard)\b", re.IGNORECASE)
 _SATISFACTION = re.compile(r"\bsatisf\w*|\bdissatisf\w*", re.IGNORECASE)
 _REASONS = {
@@ -129,11 +127,6 @@ def _choice(cid: str, label_html: str, recode: str | None) -> Choice:
     value = effective if effective is not None else cid
     return Choice(value=value, label=plain_text(label_html),
                   recode=_number(effective) if effective is not None else None)
-
-
-def is_not_an_answer(label: str) -> bool:
-    """N/A, Don't know, Prefer not to say... (design.md section 2: such choices are Excluded)."""
-    return bool(_NOT_AN_ANSWER.match(label))
 
 
 def scale_of(choices: Sequence[Choice]) -> Scale:

@@ -6,7 +6,7 @@ Trends and period-over-period significance live in `scoring.trends`.
 """
 
 from scoring.display import NO_SCORE, format_interval, format_n, format_satisfied, format_score, format_value
-from scoring.exclusions import is_not_an_answer
+from vocabulary import is_not_an_answer
 from scoring.formulas import LOW_CONFIDENCE_BELOW, Score, score, score_counts
 from scoring.intervals import nps_interval, t_interval, wilson_interval
 from scoring.labels import UnknownLabels, choices_from_labels

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scoring.exclusions import is_not_an_answer, is_unsure, normalise_label
+from vocabulary import is_not_an_answer, is_unsure, normalise_label
 from scoring.sentiment import MetricType
 
 _LEADING_NUMBER = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)(?:\s*$|\s*[-–—:.)=]\s*|\s+)")

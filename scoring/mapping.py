@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scoring.exclusions import is_not_an_answer, is_unsure
+from vocabulary import is_not_an_answer, is_unsure
 from scoring.sentiment import SENTIMENT_CODE, MetricType, Sentiment
 from scoring.values import canonical_value, numeric_value
 

@@ -1,4 +1,9 @@
-"""Dependencies point one way: pages -> workspace -> (qualtrics, scoring).
+"""Dependencies point one way: pages -> workspace -> (qualtrics, scoring) -> vocabulary.
+
+``vocabulary`` is the one leaf both ``qualtrics`` and ``scoring`` may import: what a choice label means
+("N/A", "Don’t know / no opinion", "Keine Angabe" are not answers) must be decided once, for the survey
+definition's scale and for the scores alike, yet ``qualtrics`` must not know scoring nor ``scoring`` know
+Qualtrics. So the shared rule lives below both, and imports nothing of the project (nor any I/O) itself.
 
 These tests read the import statements of every module, so a shortcut such as a page that
 runs SQL, or a scoring function that reads a file, fails here before it reaches review.
@@ -57,6 +62,24 @@ def test_scoring_package_is_pure(path: Path) -> None:
 def test_workspace_never_imports_streamlit(path: Path) -> None:
     # The scheduler and the CLI run outside Streamlit; the domain must not need it.
     assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("path", modules_of("vocabulary"), ids=ids(modules_of("vocabulary")))
+def test_vocabulary_is_a_pure_leaf_that_imports_nothing_of_the_project(path: Path) -> None:
+    project = {"qualtrics", "scoring", "workspace", "pages", "ui", "app", "vocabulary"}
+    own = imported_modules(path) & project
+    assert own <= {"vocabulary"} and not imported_modules(path) & IO_AND_NETWORK
+
+
+def test_not_an_answer_is_decided_in_one_module_only() -> None:
+    """Both the definition parser and the scoring use vocabulary's rule; neither keeps a copy of its own."""
+    for package in ("qualtrics", "scoring"):
+        for path in modules_of(package):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+            assert "is_not_an_answer" not in defined, f"{path.relative_to(ROOT)} defines its own is_not_an_answer"
+    assert "vocabulary" in imported_modules(ROOT / "qualtrics" / "definitions.py")
+    assert "vocabulary" in imported_modules(ROOT / "scoring" / "mapping.py")
 
 
 PAGE_FILES = sorted((ROOT / "pages").glob("*.py")) + sorted((ROOT / "ui").glob("*.py"))
