@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from qualtrics.definitions import parse_definition, scale_of
 from qualtrics.errors import QualtricsError, UnsupportedQuestion
 from qualtrics.models import Choice, Scale
 from qualtrics.text import plain_text
+from tests.sandbox_fixtures import shared_fixture
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "qualtrics-real"
 BESKAR_PASCAL = "survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json"
 BESKAR_CAMEL = "get_survey_SV_3gbwq8aJgqPwQDP_beskar_csat.json"
 CATS_CAMEL = "get_survey_SV_56icaa9YAafpAqx_cats_nps.json"
@@ -22,7 +21,7 @@ QSF = "survey_definition_qsf_SV_6s93xhVtm1e4j3v.json"
 
 
 def load(name: str) -> dict:
-    return json.loads((REAL / name).read_text())
+    return json.loads(shared_fixture(f"qualtrics-real/{name}").read_text())
 
 
 def by_id(catalog):

@@ -16,8 +16,8 @@ import pytest
 import qualtrics.exportfile as exportfile
 from qualtrics.errors import CorruptExport, QualtricsError
 from qualtrics.exportfile import read_export_file
+from tests.sandbox_fixtures import REAL_FIXTURES as REAL, needs_shared
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "qualtrics-real"
 BESKAR_ZIP = REAL / "export_file_beskar_csat_csv.zip"
 CATS_ZIP = REAL / "export_file_cats_nps_csv.zip"
 ONE_QID_ZIP = REAL / "export_file_beskar_one_qid_limit15_csv.zip"
@@ -50,6 +50,7 @@ def read_all(path, question_ids=None, **kwargs) -> pd.DataFrame:
     return pd.concat([b.frame for b in batches], ignore_index=True)
 
 
+@needs_shared
 def test_beskar_csat_zip_parses_to_the_rows_of_the_file():
     frame = read_all(BESKAR_ZIP, ["QID16", "QID63"], embedded_data=["SolutionRevision"])
     expected = csv_rows(BESKAR_ZIP)
@@ -65,6 +66,7 @@ def test_beskar_csat_zip_parses_to_the_rows_of_the_file():
         "R_A7l3qPgjI2gQ6vT", "2020-02-20T01:17:20Z", "Somewhat satisfied", "monthly")
 
 
+@needs_shared
 def test_cats_nps_zip_gives_the_0_to_10_answers_as_strings():
     frame = read_all(CATS_ZIP, ["QID18"])
     expected = csv_rows(CATS_ZIP)
@@ -74,40 +76,47 @@ def test_cats_nps_zip_gives_the_0_to_10_answers_as_strings():
     assert set(frame["QID18"].dropna()) <= {str(v) for v in range(11)}
 
 
+@needs_shared
 def test_only_the_requested_columns_are_returned_and_batches_are_bounded():
     batches = list(read_export_file(CATS_ZIP, ["QID18"], batch_rows=10))
     assert [len(b) for b in batches] == [10, 10, 10, 10, 5]
     assert all(list(b.frame.columns) == ["responseId", "recordedDate", "finished", "QID18"] for b in batches)
 
 
+@needs_shared
 def test_without_question_ids_every_single_value_answer_column_is_read():
     frame = read_all(ONE_QID_ZIP)
     assert list(frame.columns) == ["responseId", "recordedDate", "finished", "QID17"]
     assert len(frame) == 15
 
 
+@needs_shared
 def test_export_tags_are_accepted_as_column_names_too():
     by_tag = read_all(CATS_ZIP, ["Q3.13"])
     by_id = read_all(CATS_ZIP, ["QID18"])
     assert as_list(by_tag["Q3.13"]) == as_list(by_id["QID18"])
 
 
+@needs_shared
 def test_a_values_export_without_time_zone_is_read_as_utc():
     frame = read_all(REAL / "sample.csv")
     assert frame.loc[0, ["responseId", "recordedDate", "finished", "QID1"]].tolist() == [
         "R_2YPOQ602ER1jkf1", "2017-07-18T08:28:48Z", True, "2"]
 
 
+@needs_shared
 def test_a_question_absent_from_the_csv_is_named_in_the_error():
     with pytest.raises(QualtricsError, match="QID99"):
         list(read_export_file(CATS_ZIP, ["QID99"]))
 
 
+@needs_shared
 def test_the_legacy_csv_layout_is_refused_with_advice():
     with pytest.raises(QualtricsError, match="three header rows|ImportIds"):
         list(read_export_file(REAL / "sample_legacy.csv"))
 
 
+@needs_shared
 def test_a_truncated_zip_is_a_corrupt_export(tmp_path):
     broken = tmp_path / "broken.zip"
     broken.write_bytes(BESKAR_ZIP.read_bytes()[:-200])
@@ -128,6 +137,7 @@ def _json_records(zip_path: Path) -> list[dict]:
     return records
 
 
+@needs_shared
 @pytest.mark.parametrize("zipped", [False, True])
 @pytest.mark.parametrize("fmt", ["json", "ndjson"])
 def test_json_and_ndjson_exports_give_the_same_frame_as_the_csv(tmp_path, monkeypatch, fmt, zipped):
@@ -149,6 +159,7 @@ def test_json_and_ndjson_exports_give_the_same_frame_as_the_csv(tmp_path, monkey
     pd.testing.assert_frame_equal(from_json, from_csv, check_dtype=False)
 
 
+@needs_shared
 def test_format_is_sniffed_when_the_file_name_has_no_extension(tmp_path):
     records = _json_records(CATS_ZIP)
     nameless = tmp_path / "download"
@@ -156,6 +167,7 @@ def test_format_is_sniffed_when_the_file_name_has_no_extension(tmp_path):
     assert len(read_all(nameless, ["QID18"])) == 45
 
 
+@needs_shared
 def test_a_json_export_cut_short_is_a_corrupt_export(tmp_path):
     path = tmp_path / "cut.json"
     path.write_text(json.dumps({"responses": _json_records(CATS_ZIP)})[:-500])
@@ -163,6 +175,7 @@ def test_a_json_export_cut_short_is_a_corrupt_export(tmp_path):
         list(read_export_file(path, ["QID18"]))
 
 
+@needs_shared
 def test_progress_reports_the_parse_stage_up_to_one(tmp_path):
     seen: list[tuple[str, float]] = []
     list(read_export_file(BESKAR_ZIP, ["QID16"], progress=lambda stage, f: seen.append((stage, f))))
@@ -171,6 +184,7 @@ def test_progress_reports_the_parse_stage_up_to_one(tmp_path):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+@needs_shared
 def test_json_without_question_ids_discovers_the_same_answer_columns_as_the_csv(tmp_path, monkeypatch):
     monkeypatch.setattr(exportfile, "_READ_SIZE", 512)
     path = tmp_path / "Cats.ndjson"
@@ -183,6 +197,7 @@ def test_json_without_question_ids_discovers_the_same_answer_columns_as_the_csv(
         c for c in from_csv.columns if from_csv[c].isna().all()}
 
 
+@needs_shared
 def test_a_csv_with_only_its_header_rows_has_no_batches(tmp_path):
     with zipfile.ZipFile(CATS_ZIP) as archive:
         text = archive.read(archive.namelist()[0]).decode("utf-8-sig")
@@ -191,6 +206,7 @@ def test_a_csv_with_only_its_header_rows_has_no_batches(tmp_path):
     assert list(read_export_file(headers_only, ["QID18"])) == []
 
 
+@needs_shared
 def test_local_times_are_converted_to_utc_across_daylight_saving_changes(tmp_path):
     with zipfile.ZipFile(BESKAR_ZIP) as archive:
         rows = list(csv.reader(io.StringIO(archive.read(archive.namelist()[0]).decode("utf-8-sig"))))

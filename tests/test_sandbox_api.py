@@ -9,11 +9,11 @@ import uuid
 import pytest
 import requests
 
-from tests.sandbox_fixtures import REAL_FIXTURES, api_session
+from tests.sandbox_fixtures import api_session, shared_fixture
 
 
 def real(name: str) -> dict:
-    return json.loads((REAL_FIXTURES / name).read_text())
+    return json.loads(shared_fixture(f"qualtrics-real/{name}").read_text())
 
 
 def assert_success_envelope(body: dict) -> None:
@@ -167,7 +167,7 @@ def test_nps_question_is_mc_with_nps_selector_and_eleven_choices(sandbox):
 
 
 def test_matrix_definition_has_rows_as_choices_and_scale_as_answers(sandbox):
-    qsf = json.loads((REAL_FIXTURES.parent / "qualtricstools-real" / "Single_Answer_Matrix_Questions.qsf").read_text())
+    qsf = json.loads(shared_fixture("qualtricstools-real/Single_Answer_Matrix_Questions.qsf").read_text())
     recorded = next(e["Payload"] for e in qsf["SurveyElements"]
                     if e["Element"] == "SQ" and e["Payload"]["QuestionType"] == "Matrix")
     matrix = _definition(sandbox, "matrix")["Questions"]["QID1"]

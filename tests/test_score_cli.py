@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from scoring import MetricType, default_mapping, score
+from tests.sandbox_fixtures import REAL_FIXTURES as REAL, needs_shared
 from workspace.score_file import main, score_export_file
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT.parent / "shared" / "fixtures" / "qualtrics-real"
 CATS = REAL / "export_file_cats_nps_csv.zip"
 BESKAR = REAL / "export_file_beskar_csat_csv.zip"
 
@@ -70,6 +70,7 @@ def run_main(capsys, *argv: str) -> tuple[int, str, str]:
 
 # --- the real exports ----------------------------------------------------------------------
 
+@needs_shared
 def test_real_nps_from_the_0_to_10_column_equals_nps_from_the_exports_own_group_column() -> None:
     from_scores = score_export_file(CATS, MetricType.NPS, "QID18").score
     from_groups = score_export_file(CATS, MetricType.NPS, "QID18_NPS_GROUP").score
@@ -79,6 +80,7 @@ def test_real_nps_from_the_0_to_10_column_equals_nps_from_the_exports_own_group_
     assert (from_groups.positive, from_groups.neutral, from_groups.negative) == (15, 4, 9)
 
 
+@needs_shared
 def test_real_nps_command_prints_score_counts_and_interval(capsys) -> None:
     code, out, err = run_main(capsys, CATS, "--type", "nps", "--question", "QID18")
     assert (code, err) == (0, "")
@@ -87,6 +89,7 @@ def test_real_nps_command_prints_score_counts_and_interval(capsys) -> None:
     assert "Low confidence" in out
 
 
+@needs_shared
 def test_real_nps_command_json_has_the_contract_fields(capsys) -> None:
     code, out, _ = run_main(capsys, CATS, "--type", "nps", "--question", "Q3.13", "--json")
     result = json.loads(out)  # exactly one JSON object
@@ -98,6 +101,7 @@ def test_real_nps_command_json_has_the_contract_fields(capsys) -> None:
     assert result["low_confidence"] is True
 
 
+@needs_shared
 def test_several_questions_print_one_json_object_per_metric(capsys) -> None:
     code, out, _ = run_main(capsys, CATS, "--type", "nps", "--question", "QID18", "QID18_NPS_GROUP", "--json")
     lines = out.splitlines()
@@ -107,6 +111,7 @@ def test_several_questions_print_one_json_object_per_metric(capsys) -> None:
     assert first["score"] == pytest.approx(second["score"]) == pytest.approx(CATS_NPS)
 
 
+@needs_shared
 def test_real_csat_export_with_labels_scores_on_the_five_point_wording(capsys) -> None:
     # Beskar QID16, useLabels export: 6 × 1, 7 × 2, 13 × 3, 8 × 4, 9 × 5 -> 136 / 43 = 3.16
     code, out, _ = run_main(capsys, BESKAR, "--type", "csat", "--question", "QID16", "--json")
@@ -183,6 +188,7 @@ def test_score_matches_scoring_the_same_answers_directly(tmp_path: Path) -> None
 
 # --- errors: one sentence on stderr, non-zero exit, no traceback ------------------------------
 
+@needs_shared
 def test_unknown_question_lists_the_available_ones(capsys) -> None:
     code, out, err = run_main(capsys, CATS, "--type", "nps", "--question", "QID99")
     assert code != 0 and out == ""
@@ -196,19 +202,24 @@ def test_labels_with_unknown_wording_are_named(tmp_path: Path, capsys) -> None:
     assert code != 0 and "'Meh'" in err and "'Wow'" in err and err.count("\n") == 1
 
 
+def _damaged(data: bytes) -> bytes:
+    return data[:400] + bytes(200) + data[600:]
+
+
 @pytest.mark.parametrize(
     "name, content",
     [
-        pytest.param("broken.zip", CATS.read_bytes()[:900], id="truncated_zip"),
-        pytest.param("damaged.zip", CATS.read_bytes()[:400] + bytes(200) + CATS.read_bytes()[600:],
-                     id="zip_with_damaged_member"),
-        pytest.param("notes.csv", b"just,some,csv\nwithout,qualtrics,headers\n1,2,3\n", id="csv_without_header_rows"),
-        pytest.param("cut.json", b'{"responses":[{"responseId":"R_1","values":{"QID5":', id="truncated_json"),
+        pytest.param("broken.zip", lambda: CATS.read_bytes()[:900], id="truncated_zip", marks=needs_shared),
+        pytest.param("damaged.zip", lambda: _damaged(CATS.read_bytes()), id="zip_with_damaged_member",
+                     marks=needs_shared),
+        pytest.param("notes.csv", lambda: b"just,some,csv\nwithout,qualtrics,headers\n1,2,3\n",
+                     id="csv_without_header_rows"),
+        pytest.param("cut.json", lambda: b'{"responses":[{"responseId":"R_1","values":{"QID5":', id="truncated_json"),
     ],
 )
-def test_malformed_files_fail_with_one_sentence(tmp_path: Path, capsys, name: str, content: bytes) -> None:
+def test_malformed_files_fail_with_one_sentence(tmp_path: Path, capsys, name: str, content) -> None:
     path = tmp_path / name
-    path.write_bytes(content)
+    path.write_bytes(content())
     code, out, err = run_main(capsys, path, "--type", "nps", "--question", "QID5")
     assert code != 0 and out == ""
     assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
@@ -253,6 +264,7 @@ def _cli(*args: str, module: str) -> subprocess.CompletedProcess[str]:
                           env=env, timeout=120)
 
 
+@needs_shared
 @pytest.mark.slow
 def test_workspace_score_command_prints_the_real_nps() -> None:
     done = _cli("score", str(CATS), "--type", "nps", "--question", "QID18", "--json", module="workspace")
@@ -262,6 +274,7 @@ def test_workspace_score_command_prints_the_real_nps() -> None:
     assert broken.returncode != 0 and "Traceback" not in broken.stderr
 
 
+@needs_shared
 @pytest.mark.slow
 def test_score_module_runs_as_a_process_without_tracebacks(tmp_path: Path) -> None:
     broken = tmp_path / "export.zip"

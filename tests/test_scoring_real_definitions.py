@@ -8,19 +8,18 @@ will hand them over.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from qualtrics.definitions import parse_definition
 from scoring import MetricType, Sentiment, default_mapping, score
+from tests.sandbox_fixtures import shared_fixture
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "qualtrics-real"
 P, U, N, X = Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.EXCLUDED
 
 
 def question(fixture: str, qid: str):
-    catalog = parse_definition(json.loads((REAL / fixture).read_text(encoding="utf-8")))
+    catalog = parse_definition(json.loads(shared_fixture(f"qualtrics-real/{fixture}").read_text(encoding="utf-8")))
     return {q.id: q for q in catalog.questions}[qid]
 
 
