@@ -21,7 +21,7 @@ from qualtrics.definitions import parse_definition
 from qualtrics.models import OpenTextQuestion
 from qualtrics.sandbox import Sandbox
 from scoring import format_n
-from tests.sandbox_fixtures import REAL_FIXTURES, api_session, run_export
+from tests.sandbox_fixtures import api_session, run_export, shared_fixture
 from tests.test_pages import connect, no_exception, open_page
 from tests.test_pages import settings  # noqa: F401 - the pages' runtime fixture, used by the class below
 from tests.test_workspace_support import normalised, settings_for
@@ -97,13 +97,15 @@ def test_catalog_lists_the_open_text_question_and_embedded_fields_in_both_defini
 
 
 def test_real_definitions_yield_their_text_boxes_and_nested_embedded_data():
-    beskar = json.loads((REAL_FIXTURES / "survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json").read_text())
+    beskar = json.loads(
+        shared_fixture("qualtrics-real/survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json").read_text())
     found = parse_definition(beskar)
     assert found.open_text == (
         OpenTextQuestion("QID19_TEXT", "QID19", found.open_text[0].export_tag, "Why not?"),
         OpenTextQuestion("QID22_TEXT", "QID22", found.open_text[1].export_tag, found.open_text[1].text))
     assert found.embedded_data == ("SolutionRevision",)  # set inside a Group of the flow
-    qsf = parse_definition(json.loads((REAL_FIXTURES / "survey_definition_qsf_SV_6s93xhVtm1e4j3v.json").read_text()))
+    qsf = parse_definition(json.loads(
+        shared_fixture("qualtrics-real/survey_definition_qsf_SV_6s93xhVtm1e4j3v.json").read_text()))
     assert [q.id for q in qsf.open_text] == ["QID9_TEXT", "QID11_TEXT"]  # QID10 is a form: no single column
     assert qsf.embedded_data == ()
 

@@ -16,11 +16,11 @@ import pytest
 
 from qualtrics.sandbox import Sandbox
 from qualtrics.sandbox.ground_truth import monthly_nps
-from tests.sandbox_fixtures import REAL_FIXTURES, api_session, run_export
+from tests.sandbox_fixtures import api_session, run_export, shared_fixture
 
 
 def real_csv(name: str) -> tuple[str, list[list[str]], bytes]:
-    archive = zipfile.ZipFile(REAL_FIXTURES / name)
+    archive = zipfile.ZipFile(shared_fixture(f"qualtrics-real/{name}"))
     (member,) = archive.infolist()
     raw = archive.read(member)
     return member.filename, list(csv.reader(io.StringIO(raw.decode("utf-8"), newline=""))), raw
@@ -58,21 +58,21 @@ def test_start_and_progress_bodies_have_the_real_keys(sandbox):
     url = f"{sandbox.base_url}/API/v3/surveys/{sandbox.survey_ids['csat']}/export-responses"
     sandbox.faults.export_polls = 1  # guarantees one inProgress poll to compare
     started = session.post(url, json={"format": "csv"}).json()
-    recorded = json.loads((REAL_FIXTURES / "export_start_response.json").read_text())
+    recorded = json.loads(shared_fixture("qualtrics-real/export_start_response.json").read_text())
     assert set(started) == set(recorded) and set(started["result"]) == set(recorded["result"])
     assert set(started["meta"]) == set(recorded["meta"])
     assert started["result"]["status"] == "inProgress" and started["result"]["percentComplete"] == 0.0
     assert re.fullmatch(r"ES_[A-Za-z0-9]{15}", started["result"]["progressId"])
     progress_id = started["result"]["progressId"]
     running = session.get(f"{url}/{progress_id}").json()
-    in_progress = json.loads((REAL_FIXTURES / "export_progress_inprogress.json").read_text())
+    in_progress = json.loads(shared_fixture("qualtrics-real/export_progress_inprogress.json").read_text())
     assert set(running["result"]) == set(in_progress["result"])
     assert running["result"]["status"] == "inProgress"
     for _ in range(200):
         done = session.get(f"{url}/{progress_id}").json()
         if done["result"]["status"] == "complete":
             break
-    complete = json.loads((REAL_FIXTURES / "export_progress_complete.json").read_text())
+    complete = json.loads(shared_fixture("qualtrics-real/export_progress_complete.json").read_text())
     assert set(done["result"]) == set(complete["result"])  # no continuationToken unless asked for
     assert done["result"]["percentComplete"] == 100.0
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-def", done["result"]["fileId"])
@@ -118,7 +118,7 @@ def test_zip_naming_matches_the_real_download(sandbox):
     assert headers["Content-Type"] == "application/zip"
     member, _ = unzip(content)
     assert member == f"{name}.csv"
-    real_info = zipfile.ZipFile(REAL_FIXTURES / "export_file_beskar_csat_csv.zip").infolist()[0]
+    real_info = zipfile.ZipFile(shared_fixture("qualtrics-real/export_file_beskar_csat_csv.zip")).infolist()[0]
     assert zipfile.ZipFile(io.BytesIO(content)).infolist()[0].compress_type == real_info.compress_type
 
 
@@ -137,7 +137,7 @@ def test_csv_metadata_header_rows_equal_the_real_export(sandbox):
 
 
 def test_csv_header_rows_without_time_zone_match_the_real_sample(sandbox):
-    sample = list(csv.reader(io.StringIO((REAL_FIXTURES / "sample.csv").read_text(), newline="")))
+    sample = list(csv.reader(io.StringIO(shared_fixture("qualtrics-real/sample.csv").read_text(), newline="")))
     _, content, _ = export(sandbox, "ces")
     rows = rows_of(unzip(content)[1])
     assert rows[0][:17] == sample[0][:17]
