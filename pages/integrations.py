@@ -16,6 +16,11 @@ person = current_person()
 
 st.title("Integrations")
 
+st.subheader("Data integrations")
+status = connection.integration_status(settings)
+# The authorize button this person sees now, so that every sentence names a button that is on the card.
+authorize_button = status.authorize_button if person.manages_integrations else None
+
 # The OAuth callback route sends the browser here with only an outcome flag; show it once.
 outcome_flag = st.query_params.get("oauth")
 if outcome_flag:
@@ -24,27 +29,23 @@ if outcome_flag:
     except ValueError:
         outcome = AuthorizationOutcome.FAILED
     if outcome == AuthorizationOutcome.CONNECTED:
-        st.toast(outcome.message, icon=":material/check_circle:")
+        st.toast(outcome.message(), icon=":material/check_circle:")
     else:
-        st.session_state["integrations_notice"] = outcome.message
+        st.session_state["integrations_notice"] = outcome.message(authorize_button)
     del st.query_params["oauth"]
 
 if notice := st.session_state.pop("integrations_notice", None):
     st.error(notice, icon=":material/error:")
-
-st.subheader("Data integrations")
-status = connection.integration_status(settings)
+if done := st.session_state.pop("integrations_done", None):
+    st.success(done, icon=":material/check_circle:")
 
 with st.container(border=True):
     head, badge = st.columns([5, 1], vertical_alignment="center")
     head.markdown("#### Qualtrics")
     with badge:
         cards.status_badge(status.status.value)
-    st.caption(
-        "CSAT, CES and NPS from your Qualtrics surveys, kept up to date automatically."
-        + (" Connected to the embedded Qualtrics sandbox (demo data, no account needed)." if status.is_sandbox else "")
-    )
-    cards.integration_details(status)
+    st.caption("CSAT, CES and NPS from your Qualtrics surveys, kept up to date automatically. " + status.summary)
+    cards.integration_details(status, can_act=person.manages_integrations)
 
     if not person.manages_integrations:
         st.info("Only integration managers can enable, authorize or disconnect Qualtrics. "
@@ -73,6 +74,9 @@ with st.container(border=True):
                 if yes.button("Disconnect Qualtrics", type="primary", key="confirm_disconnect_yes"):
                     connection.disconnect(settings)
                     st.session_state.pop("confirm_disconnect", None)
+                    st.session_state["integrations_done"] = (
+                        "Qualtrics is disconnected: the stored tokens are deleted. Synced answers and scores "
+                        "stay; click Authorize to connect again.")
                     st.rerun()
                 if no.button("Keep connected", key="confirm_disconnect_no"):
                     st.session_state.pop("confirm_disconnect", None)

@@ -26,7 +26,7 @@ from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
 from qualtrics.export import SYNC_FORMAT, Export, PollPolicy
 from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress
 from qualtrics.models import Account, PermissionCheck, Question, QuestionCatalog, Survey
-from qualtrics.permissions import check_permissions
+from qualtrics.permissions import check_permissions, permission_needed
 from qualtrics.settings import normalise_base_url
 from qualtrics.transport import RetryPolicy, ensure_secure_transport, raise_for_status, retrying_session, send
 
@@ -98,7 +98,7 @@ class QualtricsClient:
             response.close()
             if not recovered:
                 raise self.credentials.unauthorized(what)
-        raise_for_status(response, what)
+        raise_for_status(response, what, permission_needed(urlsplit(url).path))
         return response
 
     def _json(self, response: requests.Response, what: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ the payload counts as missing, so a wrong guess errs towards telling the user to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -108,3 +109,19 @@ def check_permissions(permissions: Mapping[str, Any] | None) -> PermissionCheck:
             value = _anywhere(permissions, key)
         (granted if value is not None and _is_granted(value) else missing).append(name)
     return PermissionCheck(granted=tuple(granted), missing=tuple(missing))
+
+
+#: API v3 paths -> the UI permission a 403 on them means is missing. Response exports are the calls that
+#: "Download Survey Results" governs (qualtrics-api.md section 2); anything else falls back to Access API.
+_NEEDED_BY_PATH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|/)surveys/[^/]+/export-responses(/|$)"), "Download Survey Results"),
+)
+
+
+def permission_needed(path: str) -> str:
+    """The UI permission (one of :data:`REQUIRED_PERMISSIONS`) that a call to ``path`` needs, for naming it
+    in a 403 message: a refused export is a missing *Download Survey Results*, not *Access API*."""
+    for pattern, name in _NEEDED_BY_PATH:
+        if pattern.search(path):
+            return name
+    return "Access API"

@@ -153,8 +153,9 @@ def error_details(response: requests.Response) -> tuple[str, str]:
     return "", ""
 
 
-def raise_for_status(response: requests.Response, what: str) -> None:
-    """Turn a non-2xx response into the typed error whose message says what to do next."""
+def raise_for_status(response: requests.Response, what: str, permission: str = "Access API") -> None:
+    """Turn a non-2xx response into the typed error whose message says what to do next; a 403 names
+    ``permission``, the one the refused call needs (:func:`qualtrics.permissions.permission_needed`)."""
     status = response.status_code
     if status < 400:
         return
@@ -166,8 +167,8 @@ def raise_for_status(response: requests.Response, what: str) -> None:
             "or reconnect the integration.")
     if status == 403:
         raise PermissionDenied(
-            f"Qualtrics refused access to {what}{detail}; ask your Qualtrics admin for the Access API and "
-            "Survey Platform permissions and make sure you own or collaborate on the survey.")
+            f"Qualtrics refused access to {what}{detail}; the connected account needs the {permission} "
+            "permission (ask your Qualtrics brand administrator) and must own or collaborate on the survey.")
     if status == 404:
         raise NotFound(
             f"Qualtrics could not find {what}{detail}; check the id and that this account can see it.")

@@ -255,18 +255,18 @@ def test_error_integration_shows_error_badge_reauthorize_and_the_reason(settings
 def test_returned_oauth_flag_shows_its_message_once_and_leaves_the_url(settings, outcome):
     at = open_page(routes.INTEGRATIONS, query={"oauth": outcome.value})
     no_exception(at)
-    assert outcome.message in [e.value for e in at.error]
+    assert outcome.message("Enable, then Authorize") in [e.value for e in at.error]
     assert "oauth" not in at.query_params
     assert status_badges(at) == {"Inactive"}
     at.run()
-    assert outcome.message not in [e.value for e in at.error]
+    assert outcome.message("Enable, then Authorize") not in [e.value for e in at.error]
 
 
 def test_connected_flag_toasts_instead_of_showing_an_error(settings):
     connect(settings)
     at = open_page(routes.INTEGRATIONS, query={"oauth": "connected"})
     no_exception(at)
-    assert [t.value for t in at.toast] == [AuthorizationOutcome.CONNECTED.message]
+    assert [t.value for t in at.toast] == [AuthorizationOutcome.CONNECTED.message()]
     assert not at.error
     assert "oauth" not in at.query_params
 

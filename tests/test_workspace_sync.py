@@ -167,7 +167,7 @@ def test_denied_or_forged_callbacks_change_nothing(tmp_path, fresh_sandbox):
     url = connection.begin_authorization(s, "dana@example.com")
     denied = approve_in_browser(url, decision="deny")
     outcome = connection.complete_authorization(s, denied.get("state"), None, error=denied.get("error"))
-    assert outcome == AuthorizationOutcome.DENIED and "declined" in outcome.message
+    assert outcome == AuthorizationOutcome.DENIED and "declined" in outcome.message()
     assert connection.complete_authorization(s, "forged", "code") == AuthorizationOutcome.INVALID_STATE
     status = connection.integration_status(s)
     assert status.status == Status.INACTIVE and status.actions == ("Authorize",)

@@ -50,15 +50,17 @@ def ago(timestamp: str | None) -> str:
     return when.strftime("%d %b %Y")
 
 
-def integration_details(status: IntegrationStatus) -> None:
-    rows = []
-    if status.account:
-        rows.append(("Account", status.account))
-    if status.data_center:
-        rows.append(("Data center", status.data_center))
-    rows.append(("Qualtrics", "Embedded Qualtrics sandbox" if status.is_sandbox else (status.base_url or "not set")))
-    if status.created_by:
-        rows.append(("Connected by", status.created_by))
+def integration_details(status: IntegrationStatus, can_act: bool = True) -> None:
+    """The card's facts, only those true in its state: the account, data center and permissions only while
+    a grant is stored (never after Disconnect); "Connected by" only when connected, else "Enabled by"."""
+    rows = [("Qualtrics", "Embedded Qualtrics sandbox" if status.is_sandbox else (status.base_url or "not set"))]
+    if status.connected:
+        if status.account:
+            rows.append(("Account", status.account))
+        if status.data_center:
+            rows.append(("Data center", status.data_center))
+    if status.created_by and status.enabled:
+        rows.append(("Connected by" if status.connected else "Enabled by", status.created_by))
     rows.append(("Last successful sync", ago(status.last_successful_sync)))
     for name, value in rows:
         label, text = st.columns([1, 3])
@@ -67,12 +69,16 @@ def integration_details(status: IntegrationStatus) -> None:
     if status.uses_api_token:
         st.info("An API token from the environment (QUALTRICS_API_TOKEN) is used for syncing; it takes "
                 "precedence over the authorization stored here.", icon=":material/key:")
-    if status.error_message:
+    if status.error_message and status.status == "Error":
         st.error(status.error_message, icon=":material/error:")
+    if not status.connected:
+        return
     if status.missing_permissions:
         missing = ", ".join(status.missing_permissions)
         st.warning(f"The connected Qualtrics account lacks these permissions: {missing}. Ask your Qualtrics "
-                   "brand administrator to grant them, then click Reauthorize.", icon=":material/warning:")
+                   "brand administrator to grant them, then "
+                   + ("click Reauthorize." if can_act else "ask an integration manager to reauthorize."),
+                   icon=":material/warning:")
     elif status.granted_permissions:
         st.caption("Permissions checked: " + ", ".join(status.granted_permissions))
 

@@ -39,22 +39,30 @@ class AuthorizationOutcome(StrEnum):
     INVALID_STATE = "invalid-state"
     FAILED = "failed"
 
-    @property
-    def message(self) -> str:
-        return {
+    def message(self, button: str | None = "Authorize") -> str:
+        """The page's sentence, naming ``button``: the authorize button the card shows now (*Authorize*,
+        *Reauthorize*, or "Enable, then Authorize"); None when the card offers none, e.g. to a viewer or
+        beside a working connection, where the sentence stops at what happened."""
+        what = {
             AuthorizationOutcome.CONNECTED: "Qualtrics is connected.",
-            AuthorizationOutcome.DENIED: "Authorization was declined in Qualtrics, so nothing changed. "
-                                         "Click Authorize and choose Approve to connect.",
+            AuthorizationOutcome.DENIED: "Authorization was declined in Qualtrics, so nothing changed.",
             AuthorizationOutcome.INVALID_STATE: "This authorization link is unknown, expired (after 10 minutes) "
-                                                "or was already used, so nothing changed. Click Authorize again.",
-            AuthorizationOutcome.FAILED: "Qualtrics did not complete the authorization. Click Authorize to try "
-                                         "again; if it keeps failing, check the OAuth client's redirect URI.",
+                                                "or was already used, so nothing changed.",
+            AuthorizationOutcome.FAILED: "Qualtrics did not complete the authorization.",
         }[self]
+        if self == AuthorizationOutcome.CONNECTED or not button:
+            return what
+        if self == AuthorizationOutcome.DENIED:
+            return f"{what} Click {button} and choose Approve to connect."
+        if self == AuthorizationOutcome.INVALID_STATE:
+            return f"{what} Click {button} again."
+        return f"{what} Click {button} to try again; if it keeps failing, check the OAuth client's redirect URI."
 
 
 @dataclass(frozen=True)
 class IntegrationStatus:
-    """A snapshot for the Integrations card."""
+    """A snapshot for the Integrations card. Everything the card says is derived here, per state, so that no
+    sentence can contradict the badge (issue 10: "Inactive" beside "Connected …")."""
 
     status: Status
     enabled: bool
@@ -69,17 +77,53 @@ class IntegrationStatus:
     is_sandbox: bool
     uses_api_token: bool  # the environment's API token takes precedence over the stored grant
     can_authorize: bool   # an OAuth client id and secret are configured
+    has_token: bool = False  # a grant is stored (Active, or Error until Disconnect)
+
+    @property
+    def connected(self) -> bool:
+        """A Qualtrics account is linked: its name, data center and permissions are worth showing."""
+        return self.has_token and self.status != Status.INACTIVE
 
     @property
     def actions(self) -> tuple[str, ...]:
-        """The buttons the card offers, by their contract labels (design.md §6)."""
+        """The buttons the card offers, by their contract labels (design.md §6).
+
+        An Active connection that lacks permissions offers *Reauthorize* too: once an administrator grants
+        them, reauthorizing is how the card checks them again."""
         if not self.enabled:
             return ("Enable",)
         if self.status == Status.ERROR:
             return ("Reauthorize", "Disconnect")
         if self.status == Status.ACTIVE:
-            return ("Disconnect",)
+            return ("Reauthorize", "Disconnect") if self.missing_permissions else ("Disconnect",)
         return ("Authorize",)
+
+    @property
+    def authorize_button(self) -> str | None:
+        """How to start an authorization with the buttons shown now (None beside a working connection)."""
+        if "Enable" in self.actions:
+            return "Enable, then Authorize"
+        return next((a for a in self.actions if a in ("Authorize", "Reauthorize")), None)
+
+    @property
+    def where(self) -> str:
+        """Which Qualtrics this deployment talks to, in words."""
+        if self.is_sandbox:
+            return "the embedded Qualtrics sandbox (demo data, no account needed)"
+        return f"Qualtrics at {self.base_url}" if self.base_url else "Qualtrics (no host configured yet)"
+
+    @property
+    def summary(self) -> str:
+        """One sentence that is true in this state and names the next step by the button shown."""
+        if not self.enabled:
+            return f"Not enabled. Click Enable, then Authorize, to sync survey results from {self.where}."
+        if self.status == Status.ERROR:
+            return (f"Syncing from {self.where} has stopped: see the reason below, then click Reauthorize "
+                    "(or Disconnect).")
+        if self.status == Status.ACTIVE:
+            return f"Connected to {self.where}."
+        return (f"Enabled, not connected: click Authorize and approve access to {self.where}. "
+                "Until then no survey results are synced.")
 
 
 def integration_status(settings: Settings) -> IntegrationStatus:
@@ -90,11 +134,13 @@ def integration_status(settings: Settings) -> IntegrationStatus:
         status = Status.INACTIVE
     return IntegrationStatus(
         status=status, enabled=record.enabled, account=record.account_name, data_center=record.datacenter,
-        base_url=record.base_url, created_by=record.created_by, granted_permissions=record.permissions_granted,
+        base_url=settings.qualtrics_base_url or record.base_url, created_by=record.created_by,
+        granted_permissions=record.permissions_granted,
         missing_permissions=record.permissions_missing, last_successful_sync=record.last_successful_sync,
         error_message=record.error_message, is_sandbox=settings.is_sandbox,
         uses_api_token=bool(settings.api_token and settings.qualtrics_base_url),
-        can_authorize=bool(settings.client_id and settings.client_secret and settings.qualtrics_base_url))
+        can_authorize=bool(settings.client_id and settings.client_secret and settings.qualtrics_base_url),
+        has_token=record.has_token)
 
 
 def oauth_app(settings: Settings) -> OAuthApp:
@@ -163,9 +209,13 @@ def complete_authorization(settings: Settings, state: str | None, code: str | No
 
 
 def disconnect(settings: Settings) -> IntegrationStatus:
-    """Remove the stored tokens; the card goes back to *Authorize* (still enabled)."""
+    """Remove the stored tokens and what was read through them (account, data center, permissions): the
+    card goes back to *Authorize* (still enabled) and lists nothing it no longer knows. The last successful
+    sync stays: it is history, and the synced answers stay too."""
     store.clear_token(settings)
-    store.update_integration(settings, status=Status.INACTIVE, error_message=None)
+    store.update_integration(settings, status=Status.INACTIVE, error_message=None, account_user_id=None,
+                             account_name=None, datacenter=None, permissions_granted=(),
+                             permissions_missing=(), permissions_checked_at=None)
     return integration_status(settings)
 
 
