@@ -106,7 +106,8 @@ def test_real_definitions_yield_their_text_boxes_and_nested_embedded_data():
     assert found.embedded_data == ("SolutionRevision",)  # set inside a Group of the flow
     qsf = parse_definition(json.loads(
         shared_fixture("qualtrics-real/survey_definition_qsf_SV_6s93xhVtm1e4j3v.json").read_text()))
-    assert [q.id for q in qsf.open_text] == ["QID9_TEXT", "QID11_TEXT"]  # QID10 is a form: no single column
+    # QID10 is a form: no single column; QID11 sits in the Trash block, so no respondent answers it.
+    assert [q.id for q in qsf.open_text] == ["QID9_TEXT"]
     assert qsf.embedded_data == ()
 
 

@@ -62,9 +62,28 @@ def test_identity_recodes_and_variable_names_leave_the_exported_value_at_the_cho
 def test_open_text_questions_are_skipped_with_a_reason(fixture):
     catalog = parse_definition(load(fixture))
     skipped = {s.id: s for s in catalog.skipped}
-    assert set(skipped) == {"QID19", "QID22"}
+    assert {qid for qid, s in skipped.items() if "Trash" not in s.reason} == {"QID19", "QID22"}
     assert skipped["QID19"].reason == "open-text answers have no scale"
     assert "QID19" not in by_id(catalog)
+
+
+def test_questions_in_the_trash_block_are_skipped_not_offered():
+    """Real Beskar: QID20, 21, 64-67 sit in its Trash block (the camelCase GET /surveys leaves them out)."""
+    catalog = parse_definition(load(BESKAR_PASCAL))
+    trashed = {s.id for s in catalog.skipped if s.reason == "in the Trash block (deleted in Qualtrics)"}
+    assert trashed == {"QID20", "QID21", "QID64", "QID65", "QID66", "QID67"}
+    assert set(by_id(catalog)) == {"QID16", "QID17", "QID18", "QID63"}
+    assert set(by_id(parse_definition(load(BESKAR_CAMEL)))) == {"QID16", "QID17", "QID18", "QID63"}
+
+
+def restored_from_trash(definition: dict, qid: str) -> dict:
+    """The Beskar definition with ``qid`` moved from its Trash block into the flowed satisfaction block."""
+    definition = copy.deepcopy(definition)
+    blocks = definition["result"]["Blocks"]
+    for block in blocks.values():
+        block["BlockElements"] = [e for e in block["BlockElements"] if e.get("QuestionID") != qid]
+    blocks["BL_bvJSDbLJ6WXqDU9"]["BlockElements"].append({"Type": "Question", "QuestionID": qid})
+    return definition
 
 
 def test_video_markup_in_choice_labels_is_dropped_not_rendered():
@@ -107,8 +126,11 @@ def test_matrix_rows_become_questions_of_their_own():
 def test_matrix_in_the_pascal_case_qsf_shape_keeps_row_order_and_answer_columns():
     catalog = parse_definition(load(QSF))
     rows = [q for q in catalog.questions if q.parent_id == "QID1"]
-    assert [q.id for q in rows] == ["QID1_1", "QID1_2", "QID1_3"]
-    assert [q.row_label for q in rows] == ["choice1", "choice2", "choice3, w/text box"]
+    assert [q.id for q in rows] == ["QID1_1", "QID1_2"]
+    assert [q.row_label for q in rows] == ["choice1", "choice2"]
+    # The third row has TextEntry: respondents type it in ("choice3, w/text box"), so it is never a metric.
+    typed = {s.id: s.reason for s in catalog.skipped}["QID1_3"]
+    assert "text entry" in typed
     assert [c.label for c in rows[0].choices] == ["answer1", "answer2", "answer3"]
     reasons = {s.id: s.reason for s in catalog.skipped}
     assert reasons["QID13"] == "rank-order answers have no single value"
@@ -134,7 +156,7 @@ def test_custom_recodes_become_the_exported_value_and_an_out_of_range_na_keeps_t
 
 
 def test_a_middle_choice_that_reads_not_sure_still_belongs_to_the_scale():
-    q21 = by_id(parse_definition(load(BESKAR_PASCAL)))["QID21"]
+    q21 = by_id(parse_definition(restored_from_trash(load(BESKAR_PASCAL), "QID21")))["QID21"]
     assert [c.label for c in q21.choices][2] == "Not sure"
     assert q21.scale.kind == "1-5"
 

@@ -49,7 +49,13 @@ def test_cats_nps_question_maps_0_to_6_7_to_8_9_to_10() -> None:
 
 
 def test_beskar_recommend_question_keeps_not_sure_as_its_midpoint() -> None:
-    q = question("survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json", "QID21")
+    # QID21 sits in Beskar's Trash block, so the catalog skips it; its choices are read here all the same.
+    definition = json.loads(shared_fixture("qualtrics-real/survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json").read_text("utf-8"))
+    definition["result"]["Blocks"]["BL_bvJSDbLJ6WXqDU9"]["BlockElements"].append(
+        {"Type": "Question", "QuestionID": "QID21"})
+    trash = definition["result"]["Blocks"]["BL_3guR0F0lGVfF5tj"]
+    trash["BlockElements"] = [e for e in trash["BlockElements"] if e.get("QuestionID") != "QID21"]
+    q = {q.id: q for q in parse_definition(definition).questions}["QID21"]
     assert sentiments_by_label(MetricType.CSAT, q)["Not sure"] == U
 
 
