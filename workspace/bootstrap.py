@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from qualtrics.sandbox import Sandbox
+from workspace import integration
 from workspace.config import Settings
 from workspace.db import ensure_migrated
 from workspace.scheduler import ensure_scheduler, stop_schedulers
@@ -50,6 +51,9 @@ def _start(settings: Settings) -> Runtime:
         settings = settings.with_sandbox(sandbox.base_url, sandbox.client_id, sandbox.client_secret)
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     ensure_migrated(settings.db_path)
+    if sandbox is not None:  # so that `python -m qualtrics`/`python -m workspace` in another shell reach it
+        integration.record_sandbox(settings, sandbox.base_url, settings.client_id or sandbox.client_id,
+                                   settings.client_secret or sandbox.client_secret)
     ensure_scheduler(settings)
     return Runtime(settings=settings, sandbox=sandbox)
 
@@ -62,5 +66,6 @@ def shutdown() -> None:
             return
         stop_schedulers()
         if _runtime.sandbox is not None:
+            integration.forget_sandbox(_runtime.settings)
             _runtime.sandbox.stop()
         _runtime = None

@@ -3,7 +3,8 @@
 Two ways in, in this order (design.md §5): ``QUALTRICS_API_TOKEN`` in the environment (scripts, cron,
 the CLI), else the OAuth grant the app stored when an integration manager authorized it. A stored grant
 that stops working (refresh refused, token revoked, key changed) turns the integration to *Error* with
-the reason, so the card can offer *Reauthorize*.
+the reason, so the card can offer *Reauthorize*. A grant stored against the app's embedded sandbox is used
+from another shell through the address the running app recorded (:func:`store.running_sandbox`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from workspace.db import utcnow
 from workspace.errors import NotConnected
 from workspace.integration import Status
 
+SANDBOX_NOT_RUNNING = (
+    "The app's embedded Qualtrics sandbox is not running: start the app (streamlit run app.py) or run "
+    "python -m qualtrics.sandbox and export the four lines it prints.")
 HOW_TO_CONNECT = (
     "Qualtrics is not connected: set QUALTRICS_API_TOKEN with QUALTRICS_BASE_URL (or QUALTRICS_DATACENTER), "
     "or authorize the integration in the app under Settings > Integrations.")
@@ -250,8 +254,20 @@ def open_client(settings: Settings) -> QualtricsClient:
         raise NotConnected(str(exc)) from None
     if token is None:
         raise NotConnected(HOW_TO_CONNECT)
-    app = oauth_app(settings)
+    app = oauth_app(_reaching_embedded_sandbox(settings))
     return QualtricsClient.with_oauth(app, token, on_token=lambda t: store.save_token(settings, t))
+
+
+def _reaching_embedded_sandbox(settings: Settings) -> Settings:
+    """``settings`` as they are when they name a Qualtrics host (or are the app's own, sandbox started);
+    else (the command line, no Qualtrics settings: the stored grant is the embedded sandbox's) pointed at
+    the sandbox the app recorded while it runs, or :data:`SANDBOX_NOT_RUNNING`."""
+    if settings.qualtrics_base_url is not None:
+        return settings
+    running = store.running_sandbox(settings)
+    if running is None:
+        raise NotConnected(SANDBOX_NOT_RUNNING)
+    return settings.with_sandbox(running.base_url, running.client_id, running.client_secret)
 
 
 @contextmanager

@@ -7,15 +7,21 @@ the connection code uses to build a client.
 Pending OAuth attempts live here rather than in ``st.session_state`` because the browser's return from
 Qualtrics opens a brand-new Streamlit session (streamlit-notes §2.1). Each attempt is single use: it is
 consumed with ``DELETE … RETURNING`` so two callbacks racing with the same ``state`` cannot both win.
+
+The app's embedded sandbox is recorded here too (address and demo client, while it runs): a grant the app
+stored against it is useless to the command line without knowing on which port it serves today.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from workspace.config import Settings
 from workspace.crypto import TokenCipher
@@ -175,3 +181,63 @@ def pending_state_count(settings: Settings) -> int:
     """How many OAuth attempts are waiting for their callback (expired ones included until purged)."""
     with connect(settings.db_path) as db:
         return db.conn.execute("SELECT count(*) FROM oauth_states").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class EmbeddedSandbox:
+    """The app's embedded sandbox as the app recorded it when it started it (see :func:`record_sandbox`)."""
+
+    base_url: str
+    client_id: str
+    client_secret: str
+    pid: int
+    host: str
+    started_at: str
+
+
+def record_sandbox(settings: Settings, base_url: str, client_id: str, client_secret: str) -> None:
+    """Remember where this process's embedded sandbox serves (its port changes on every start)."""
+    blob = cipher(settings).encrypt_text(client_secret)
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute(
+            "INSERT INTO embedded_sandbox (id, base_url, client_id, client_secret, pid, host, started_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET base_url = excluded.base_url, "
+            "client_id = excluded.client_id, client_secret = excluded.client_secret, pid = excluded.pid, "
+            "host = excluded.host, started_at = excluded.started_at",
+            (base_url, client_id, blob, os.getpid(), socket.gethostname(), utcnow()))
+
+
+def forget_sandbox(settings: Settings) -> None:
+    """The sandbox this process started stops: forget it (another process's newer sandbox stays)."""
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("DELETE FROM embedded_sandbox WHERE pid = ? AND host = ?", (os.getpid(), socket.gethostname()))
+
+
+def running_sandbox(settings: Settings) -> EmbeddedSandbox | None:
+    """The recorded embedded sandbox if it still answers: its process is alive (same host) and its port
+    accepts a connection. None when no app runs one, or the app that did was stopped or killed."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute("SELECT base_url, client_id, client_secret, pid, host, started_at "
+                              "FROM embedded_sandbox WHERE id = 1").fetchone()
+    if row is None:
+        return None
+    sandbox = EmbeddedSandbox(row[0], row[1], cipher(settings).decrypt_text(row[2]), row[3], row[4], row[5])
+    if sandbox.host == socket.gethostname() and not _process_alive(sandbox.pid):
+        return None
+    address = urlsplit(sandbox.base_url)
+    try:
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=1.0):
+            pass
+    except OSError:
+        return None
+    return sandbox
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True

@@ -279,3 +279,21 @@ def _data_hub(db: sqlite_utils.Database) -> None:
         )""",
     ):
         db.conn.execute(statement)
+
+
+@MIGRATIONS(name="006_embedded_sandbox")
+def _embedded_sandbox(db: sqlite_utils.Database) -> None:
+    """Where the app's embedded sandbox serves now, so that the command line in another shell reaches it.
+
+    One row, written by the app when it starts the sandbox on its (new, random) port and deleted when it
+    stops it; the demo client's secret is Fernet ciphertext like every other credential."""
+    db.conn.execute(
+        """CREATE TABLE embedded_sandbox (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            base_url TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            client_secret BLOB NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        )""")
