@@ -63,6 +63,15 @@ try:
 except WorkspaceError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()
+not_offered = wizard.skipped(settings, survey_id)
+if not_offered:
+    with st.expander(f"{len(not_offered)} question(s) of this survey cannot be metrics — why",
+                     icon=":material/block:"):
+        st.dataframe(wizard.skipped_table(not_offered), hide_index=True, width="stretch", column_config={
+            "question": st.column_config.TextColumn("Question"),
+            "text": st.column_config.TextColumn("Text"),
+            "reason": st.column_config.TextColumn("Why it is not offered"),
+        })
 if not questions:
     st.info("This survey has no rating questions that can become a metric (single-answer scales and matrix "
             "rows). Pick another survey.", icon=":material/info:")

@@ -44,7 +44,10 @@ _STANDARD_SCALES: dict[tuple[float, ...], str] = {
     tuple(float(v) for v in range(1, 6)): "1-5",
     tuple(float(v) for v in range(1, 8)): "1-7",
 }
+#: Ease/effort in answer labels ("Very difficult" is a scale end) and, narrower, in a question's text, where
+#: "difficult" or "hard" is more often the subject ("Is this a difficult decision?") than a CES wording.
 _EASE = re.compile(r"\b(eas(y|e|ier|iest|ily)|effort\w*|difficult\w*|hard)\b", re.IGNORECASE)
+_EASE_TEXT = re.compile(r"\b(eas(y|e|ier|iest|ily)|effort\w*)\b", re.IGNORECASE)
 _SATISFACTION = re.compile(r"\bsatisf\w*|\bdissatisf\w*|\bunsatisf\w*", re.IGNORECASE)
 _RECOMMEND = re.compile(r"\brecommend\w*|\blikel(y|ihood)\b", re.IGNORECASE)
 _REASONS = {
@@ -363,8 +366,8 @@ def suggest_metric(selector: str, scale: Scale, text: str, labels: Sequence[str]
     answers = " ".join(label for label in labels if not is_not_an_answer(label))
     if scale.kind == "0-10" and (_RECOMMEND.search(text) or _RECOMMEND.search(answers)):
         return "nps"
-    for wording in (answers, text):
-        if _EASE.search(wording):
+    for wording, ease in ((answers, _EASE), (text, _EASE_TEXT)):
+        if ease.search(wording):
             return "ces"
         if _SATISFACTION.search(wording):
             return "csat"

@@ -7,6 +7,8 @@ A damaged download (broken zip, connection dropped mid-body) is fetched once mor
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import tempfile
 import time
@@ -93,9 +95,14 @@ class Api(Protocol):
     def stream(self, path: str, what: str) -> requests.Response: ...
 
 
+_EXPORTED_QUESTION = re.compile(r"^(?:\d+_)?(QID\d+)(?:_|$)")
+
+
 def parent_question_ids(question_ids: Sequence[str]) -> list[str]:
-    """``QID7_3`` (a matrix row) is exported by asking for ``QID7``."""
-    return list(dict.fromkeys(q.split("_", 1)[0] if q.startswith("QID") else q for q in question_ids))
+    """The ``questionIds`` an export must ask for: a matrix row ``QID7_3``, a carried-forward row ``QID38_x4``,
+    an open-text column ``QID2_TEXT`` and a loop & merge column ``2_QID4137_1`` all come with their question
+    (``QID7``, ``QID38``, ``QID2``, ``QID4137``); anything else is passed on as given."""
+    return list(dict.fromkeys(m.group(1) if (m := _EXPORTED_QUESTION.match(q)) else q for q in question_ids))
 
 
 class _DamagedDownload(Exception):

@@ -437,6 +437,19 @@ def test_wizard_walks_source_survey_question_type_and_sync_to_the_metric_page(se
     assert [t.value for t in at.title] == [plain(created[0].title)]
 
 
+def test_wizard_lists_the_questions_it_does_not_offer_with_the_reason(settings, sandbox):
+    connect(settings)
+    survey_id = sandbox.survey_ids["csat"]
+    at = open_page(routes.NEW_METRIC)
+    at.selectbox(key="wizard_survey").set_value(survey_id).run()
+    no_exception(at)
+    [why] = [e for e in at.expander if "cannot be metrics" in e.label]
+    table = why.dataframe[0].value
+    assert list(table["question"]) == ["QID2"]  # the survey's open-text question
+    assert list(table["reason"]) == ["open-text answers have no scale"]
+    assert "QID2" not in {q.id for q in wizard.questions(settings, survey_id)}
+
+
 def test_wizard_refuses_a_csat_mapping_with_a_counted_answer_without_a_score(settings, sandbox):
     connect(settings)
     question = next(q for q in wizard.questions(settings, sandbox.survey_ids["csat"]) if q.id == "QID1")

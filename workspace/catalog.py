@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, Survey
+from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, SkippedQuestion, Survey
 from workspace.config import Settings
 from workspace.db import connect, transaction, utcnow
 from workspace.errors import NotFound
@@ -97,11 +98,33 @@ def store_definition(settings: Settings, survey_id: str, open_text: Sequence[Ope
             "ON CONFLICT (survey_id) DO UPDATE SET read_at = excluded.read_at", (survey_id, utcnow()))
 
 
+def store_skipped(settings: Settings, survey_id: str, skipped: Sequence[SkippedQuestion]) -> None:
+    """Replace the questions of one survey that cannot be metrics, each with its reason."""
+    with connect(settings.db_path) as db, transaction(db):
+        db.conn.execute("DELETE FROM skipped_questions WHERE survey_id = ?", (survey_id,))
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO skipped_questions (survey_id, id, export_tag, text, type, selector, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(survey_id, s.id, s.export_tag, s.text, s.type, s.selector, s.reason) for s in skipped])
+
+
+def skipped_questions(settings: Settings, survey_id: str) -> list[SkippedQuestion]:
+    """The survey's questions that cannot be metrics, with why, as last read, in survey order."""
+    with connect(settings.db_path) as db:
+        rows = db.conn.execute(
+            "SELECT id, export_tag, text, type, selector, reason FROM skipped_questions WHERE survey_id = ?",
+            (survey_id,)).fetchall()
+    found = [SkippedQuestion(id=r[0], export_tag=r[1] or r[0], text=r[2] or "", type=r[3] or "",
+                             selector=r[4] or "", reason=r[5]) for r in rows]
+    return sorted(found, key=lambda s: _qid_order(s.id))
+
+
 def refresh_catalog(settings: Settings, client: Any, survey_id: str) -> QuestionCatalog:
-    """Read one survey's definition (one request) and cache all of it: trackable questions, comment
-    questions, embedded-data fields."""
+    """Read one survey's definition (one request) and cache all of it: trackable questions, the skipped ones
+    with their reasons, comment questions, embedded-data fields."""
     found = client.question_catalog(survey_id)
     store_questions(settings, survey_id, found.questions)
+    store_skipped(settings, survey_id, found.skipped)
     store_definition(settings, survey_id, found.open_text, found.embedded_data)
     return found
 
@@ -164,6 +187,14 @@ def cached_question(settings: Settings, survey_id: str, question_id: str) -> Que
     return _question(rows[0])
 
 
+_ORDERED_ID = re.compile(r"^(?:(\d+)_)?QID(\d+)((?:_x?\d+)*)")
+
+
 def _qid_order(qid: str) -> tuple[int, ...]:
-    digits = [int(part) for part in qid.removeprefix("QID").split("_") if part.isdigit()]
-    return tuple(digits) or (0,)
+    """Survey order: by question number, then loop (``2_QID4137_1`` after ``1_QID4137_3``), then row
+    (``QID38_x4`` by its carried choice); ids of another form sort first, by their digits."""
+    match = _ORDERED_ID.match(qid)
+    if match is None:
+        return (0, *(int(part) for part in re.findall(r"\d+", qid)[:4]))
+    loop, number, rows = match.groups()
+    return (int(number), int(loop or 0), *(int(part.lstrip("x")) for part in rows.split("_") if part))

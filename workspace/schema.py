@@ -297,3 +297,21 @@ def _embedded_sandbox(db: sqlite_utils.Database) -> None:
             host TEXT NOT NULL,
             started_at TEXT NOT NULL
         )""")
+
+
+@MIGRATIONS(name="007_skipped_questions")
+def _skipped_questions(db: sqlite_utils.Database) -> None:
+    """The questions a survey definition holds that cannot become a metric, with the reason (Trash block, not
+    in the flow, multiple answer, text-entry row…), so the wizard can say why a question is not offered
+    without reading the definition again. Only a new table; a survey read before this step simply has none
+    until its definition is read again (at most a day later, see ``catalog.DEFINITION_MAX_AGE``)."""
+    db.conn.execute("""CREATE TABLE skipped_questions (
+        survey_id TEXT NOT NULL,
+        id TEXT NOT NULL,                    -- 'QID7', a matrix row 'QID7_3'
+        export_tag TEXT,
+        text TEXT,                           -- plain text of the question
+        type TEXT,
+        selector TEXT,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (survey_id, id)
+    )""")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qualtrics.errors import QualtricsError
-from qualtrics.models import Question, Survey
+from qualtrics.models import Question, SkippedQuestion, Survey
 from scoring import AnswerMapping, MappingError, MetricType, Sentiment, format_interval, format_n, format_score, score
 from workspace import catalog, connection, journeys, metrics, sync
 from workspace.answers import segment_fields, set_segment_fields, stored_answers
@@ -61,6 +61,18 @@ def questions(settings: Settings, survey_id: str, refresh: bool = False) -> list
             return catalog.refresh_questions(settings, client, survey_id)
     except QualtricsError as exc:
         raise QualtricsUnavailable(str(exc)) from exc
+
+
+def skipped(settings: Settings, survey_id: str) -> list[SkippedQuestion]:
+    """The survey's questions that cannot be metrics, each with its reason (read with :func:`questions`)."""
+    return catalog.skipped_questions(settings, survey_id)
+
+
+def skipped_table(questions: Sequence[SkippedQuestion]) -> pd.DataFrame:
+    """What the wizard lists under "Not offered": id, plain question text (with its row), and why."""
+    return pd.DataFrame.from_records(
+        [{"question": s.id, "text": s.text if len(s.text) <= 90 else s.text[:89].rstrip() + "…", "reason": s.reason}
+         for s in questions], columns=["question", "text", "reason"])
 
 
 @dataclass(frozen=True)
