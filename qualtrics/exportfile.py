@@ -9,10 +9,18 @@ Columns are found by what Qualtrics calls ImportId, not by the export tags of he
 are editable by survey authors while ImportIds (``QID16``, ``QID1_3`` for a matrix row, ``_recordId``,
 ``recordedDate``) are what the API's JSON exports use too. A requested id that matches no ImportId but an export
 tag (``Q16``) is accepted as well, for users who only know the column names of their download.
+
+Files as users really have them are read too: ImportIds written as Python dicts (``{'ImportId': 'QID7_1'}``, the
+"Insights" CSV, with ``responseId`` and ``QID7-1`` for a matrix row), any ``timeZone`` Qualtrics writes (IANA,
+``Z``, ``UTC``, ``GMT+1``, ``GMT-05:00``), no ``recordedDate`` column at all (``recordedDate`` is then None, for
+callers that score without dates), and dates an Excel round trip rewrote (``1/21/2021 10:55``). What cannot be
+read (the legacy two-row layout, a semicolon-separated or re-encoded file, dates in no known form) fails with
+one sentence naming the problem, never with a silent NaN.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -21,8 +29,10 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta, timezone as fixed_zone, tzinfo
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -117,11 +127,13 @@ def _open_export(path: Path, stack: ExitStack) -> tuple[IO[bytes], int, str]:
 
 def read_export_file(path: str | Path, question_ids: Iterable[str] | None = None, *,
                      embedded_data: Iterable[str] = (), batch_rows: int = DEFAULT_BATCH_ROWS,
-                     progress: Progress | None = None) -> Iterator[ResponseBatch]:
+                     progress: Progress | None = None, require_dates: bool = True) -> Iterator[ResponseBatch]:
     """Yield the responses of an export file (CSV, JSON or NDJSON; zipped or not; values or labels).
 
     ``question_ids`` None means every single-value answer column (``QIDn``, ``QIDn_m``); otherwise exactly those
     ids, in that order, as columns (missing where unanswered). The frames follow :class:`ResponseBatch`.
+    ``require_dates`` False accepts a CSV without a ``recordedDate`` column (its ``recordedDate`` is None):
+    a score needs no date, while storing answers for trends does, so the sync keeps the default.
     """
     path = Path(path)
     if not path.exists():
@@ -133,12 +145,22 @@ def read_export_file(path: str | Path, question_ids: Iterable[str] | None = None
         counted = io.BufferedReader(_CountingReader(stream, size, progress), _READ_SIZE)
         try:
             if fmt == "csv":
-                yield from _csv_batches(counted, selection, batch_rows)
+                yield from _csv_batches(counted, selection, batch_rows, require_dates)
             else:
                 records = _json_records(counted) if fmt == "json" else _ndjson_records(counted)
                 yield from _record_batches(records, selection, batch_rows)
-        except (zipfile.BadZipFile, EOFError, UnicodeDecodeError, json.JSONDecodeError,
-                pd.errors.ParserError) as exc:
+        except UnicodeDecodeError:
+            raise CorruptExport(
+                f"The export file {path.name} is not UTF-8 text (re-saved by a spreadsheet in another encoding?); "
+                "download it again from Qualtrics, or save it as 'CSV UTF-8'.") from None
+        except RecursionError:
+            raise CorruptExport(
+                f"The export file {path.name} nests its JSON deeper than any Qualtrics export; "
+                "download it again.") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, csv.Error, TypeError, AttributeError,
+                pd.errors.ParserError, OverflowError, MemoryError) as exc:
+            # ValueError covers JSONDecodeError and pandas' own value errors; TypeError/AttributeError a JSON
+            # record of the wrong shape (a list where an object belongs). Whatever the cause, one sentence.
             raise CorruptExport(
                 f"The export file {path.name} could not be read ({type(exc).__name__}); download it again.") from exc
 
@@ -146,25 +168,77 @@ def read_export_file(path: str | Path, question_ids: Iterable[str] | None = None
 # ---------------------------------------------------------------- dates and values
 
 _SPACE_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+_UTC_NAMES = {"", "Z", "UTC", "GMT", "ETC/UTC", "ETC/GMT", "UCT", "ZULU", "UNIVERSAL"}
+# "GMT+1", "GMT-05:00", "UTC+5:30", "+01:00": offsets as people (and Qualtrics' time zone picker) write them,
+# east of Greenwich positive. (POSIX "Etc/GMT+1" means the opposite; it is an IANA name and read as such.)
+_OFFSET_NAME = re.compile(r"^(?:GMT|UTC)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+# Dates as a spreadsheet rewrites them: "1/21/2021 10:55" (Excel drops the seconds), "21.01.2021 10:55:36".
+_SPREADSHEET_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
+                        "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%m/%d/%y %H:%M", "%d/%m/%y %H:%M")
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """The zone of an export's ``timeZone`` (None, IANA, ``Z``, ``UTC``, ``GMT+1``, ``GMT-05:00``).
+    Raises QualtricsError naming the value when it is none of these."""
+    text = (name or "").strip()
+    if text.upper() in _UTC_NAMES:
+        return fixed_zone.utc
+    offset = _OFFSET_NAME.match(text)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if delta < timedelta(hours=15):
+            return fixed_zone(-delta if sign == "-" else delta)
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise QualtricsError(
+            f"The export's time zone {text[:60]!r} is not one Journey Pulse knows; export again with an IANA time "
+            "zone such as Europe/Paris, or without one (UTC).") from None
+
+
+def _spreadsheet_dates(values: pd.Series) -> pd.Series:
+    """Parse dates a spreadsheet rewrote, with the first format that reads every one of them."""
+    for fmt in _SPREADSHEET_FORMATS:
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        if not parsed[values.notna()].isna().any():
+            return parsed
+    return pd.to_datetime(values, format="ISO8601", errors="coerce")
 
 
 def utc_iso(values: pd.Series, timezone: str | None) -> pd.Series:
-    """Qualtrics dates (``2020-02-19 18:17:20`` in the export's timeZone, or ISO with ``Z``) as
-    ``YYYY-MM-DDTHH:MM:SSZ`` in UTC. Exports without a timeZone are UTC (the API default)."""
-    values = values.astype(str)
-    tz = timezone or "UTC"
-    sample = values.dropna()
-    if sample.empty:
-        return pd.Series([None] * len(values), index=values.index, dtype=str)
-    if tz.upper() in ("UTC", "GMT", "ETC/UTC") and bool(sample.str.match(_SPACE_FORMAT.pattern).all()) \
-            and not bool(sample.str.contains(r"[+-]\d{2}:?\d{2}$", regex=True).any()):
+    """Qualtrics dates (``2020-02-19 18:17:20`` in the export's timeZone, ISO with ``Z``, or as a spreadsheet
+    rewrote them) as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC; blank stays None. Exports without a timeZone are UTC
+    (the API default). A value that is no date raises QualtricsError naming it: never a silent NaN."""
+    zone = time_zone(timezone)
+    values = values.where(values.notna() & (values.astype(str).str.strip() != ""), None)
+    present = values.dropna().astype(str)
+    if present.empty:
+        return pd.Series([None] * len(values), index=values.index, dtype=object)
+    if zone is fixed_zone.utc and bool(present.str.match(_SPACE_FORMAT.pattern).all()) \
+            and not bool(present.str.contains(r"(?:[+-]\d{2}:?\d{2}|[^Z\d.])$", regex=True).any()) \
+            and len(present) == len(values):
         # Fast path, no datetime parsing: already UTC, only the separator and suffix differ.
-        return (values.str.slice(0, 10) + "T" + values.str.slice(11, 19) + "Z").astype(str)
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=False)
-    if getattr(parsed.dt, "tz", None) is None:
+        return (present.str.slice(0, 10) + "T" + present.str.slice(11, 19) + "Z").astype(str)
+    parsed = pd.to_datetime(present, format="ISO8601", errors="coerce", utc=True) \
+        if present.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).all() else None
+    if parsed is None:
+        parsed = pd.to_datetime(present, format="ISO8601", errors="coerce")
+        if parsed.isna().any():
+            parsed = _spreadsheet_dates(present)
+        if parsed.isna().any():
+            bad = present[parsed.isna()].iloc[0]
+            raise QualtricsError(
+                f"The export has a date Journey Pulse cannot read ({bad[:40]!r}); download the export again "
+                "from Qualtrics rather than a copy re-saved by a spreadsheet.")
         # Local times repeated by a DST change are read as the first (daylight) one rather than dropped.
-        parsed = parsed.dt.tz_localize(tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="shift_forward")
-    return parsed.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(str)
+        parsed = parsed.dt.tz_localize(zone, ambiguous=np.ones(len(parsed), dtype=bool),
+                                       nonexistent="shift_forward")
+    elif parsed.isna().any():
+        bad = present[parsed.isna()].iloc[0]
+        raise QualtricsError(f"The export has a date Journey Pulse cannot read ({bad[:40]!r}); download it again.")
+    text = parsed.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(str)
+    return text.reindex(values.index).where(values.notna(), None)
 
 
 def _finished(values: pd.Series) -> pd.Series:
@@ -191,26 +265,64 @@ def _text(value: Any) -> str | None:
 
 # ---------------------------------------------------------------- CSV
 
-def _import_key(cell: str) -> tuple[str, str | None]:
+_LEGACY_HEADER = re.compile(r"^V\d+$")
+# The "Insights" CSV names the response id ``responseId`` and a matrix row ``QID7-1`` where the API writes
+# ``_recordId`` and ``QID7_1``; its third row is a Python dict rather than JSON.
+_INSIGHTS_KEYS = {"responseId": "_recordId"}
+_INSIGHTS_ROW = re.compile(r"^((?:\d+_)?QID\d+(?:#\d+)?)-(\d+)(.*)$")
+_NOT_IMPORT_IDS = (
+    "This CSV's third header row is not Qualtrics ImportIds, so its columns cannot be matched to questions; "
+    "download the export again from Qualtrics (Data & Analysis > Export Data > CSV) and use the file as it is.")
+
+
+def _import_meta(cell: str) -> dict[str, Any]:
+    """The ImportId cell as a dict: JSON as the API writes it, or a Python dict literal (Insights CSV)."""
+    text = cell.strip()
     try:
-        meta = json.loads(cell)
+        meta = json.loads(text)
     except ValueError:
-        raise QualtricsError(
-            "This CSV is not a Qualtrics API export with three header rows (its third row has no ImportIds); "
-            "export it again from Qualtrics (Data & Analysis > Export, CSV).") from None
-    if not isinstance(meta, dict) or "ImportId" not in meta:
-        raise QualtricsError("This CSV's third header row is not Qualtrics ImportIds; export it again as CSV.")
+        try:
+            meta = ast.literal_eval(text) if text.startswith("{") and len(text) < 2000 else None
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            meta = None
+    if not isinstance(meta, dict) or not isinstance(meta.get("ImportId"), (str, int)):
+        raise QualtricsError(_NOT_IMPORT_IDS)
+    return meta
+
+
+def _import_key(cell: str) -> tuple[str, str | None]:
+    meta = _import_meta(cell)
     key = str(meta["ImportId"])
+    key = _INSIGHTS_KEYS.get(key, key)
+    row = _INSIGHTS_ROW.match(key)
+    if row:
+        key = f"{row.group(1)}_{row.group(2)}{row.group(3)}"
     if meta.get("choiceId") not in (None, ""):
         key = f"{key}_{meta['choiceId']}"
-    return key, meta.get("timeZone")
+    zone = meta.get("timeZone")
+    return key, zone if isinstance(zone, str) else None
 
 
-def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> Iterator[ResponseBatch]:
+def _check_layout(names: list[str]) -> None:
+    """Refuse, with the reason and what to download instead, CSVs that are not the API's three-row layout."""
+    if len(names) == 1 and ";" in names[0]:
+        raise QualtricsError(
+            "This CSV is separated by semicolons (a spreadsheet re-saved it with a European list separator); "
+            "download the export again from Qualtrics and use the file as it is, without opening and saving it.")
+    if len(names) >= 2 and _LEGACY_HEADER.match(names[0]) and _LEGACY_HEADER.match(names[1]):
+        raise QualtricsError(
+            "This is a legacy Qualtrics export (two header rows, columns V1, V2, …): it has no ImportIds, so its "
+            "columns cannot be matched to questions; export the data again as CSV with 'Use legacy exporter' off.")
+
+
+def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int, require_dates: bool = True
+                 ) -> Iterator[ResponseBatch]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     try:
-        names, _labels, import_ids = next(reader), next(reader), next(reader)
+        names = next(reader)
+        _check_layout(names)
+        _labels, import_ids = next(reader), next(reader)
     except StopIteration:
         raise CorruptExport("The CSV export ends before its three header rows; download it again.") from None
     keys: dict[str, int] = {}
@@ -222,11 +334,12 @@ def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> I
             timezone = tz
     for index, name in enumerate(names):  # export tags as aliases, never shadowing an ImportId
         keys.setdefault(name, index)
-    for required in ("_recordId", "recordedDate"):
-        if required not in keys:
-            raise QualtricsError(
-                f"This CSV export has no {required} column; export again including the response ID and "
-                "recorded date metadata.")
+    if "_recordId" not in keys:
+        raise QualtricsError(
+            "This CSV export has no response ID column; export again including the Response ID metadata.")
+    if require_dates and "recordedDate" not in keys:
+        raise QualtricsError(
+            "This CSV export has no recordedDate column; export again including the recorded date metadata.")
     if selection.question_ids is None:
         questions = [k for k in dict.fromkeys(_import_key(c)[0] for c in import_ids) if _ANSWER_COLUMN.match(k)]
     else:
@@ -236,7 +349,9 @@ def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> I
         raise QualtricsError(
             f"The export has no column for {', '.join(absent)}; check the question id "
             "(python -m qualtrics questions SURVEY_ID lists them).")
-    sources = {"responseId": keys["_recordId"], "recordedDate": keys["recordedDate"]}
+    sources = {"responseId": keys["_recordId"]}
+    if "recordedDate" in keys:
+        sources["recordedDate"] = keys["recordedDate"]
     if "finished" in keys:
         sources["finished"] = keys["finished"]
     for column in (*questions, *selection.embedded_data):
@@ -251,7 +366,8 @@ def _csv_batches(stream: IO[bytes], selection: _Selection, batch_rows: int) -> I
     for chunk in chunks:
         frame = pd.DataFrame(index=pd.RangeIndex(len(chunk)))
         frame["responseId"] = chunk[sources["responseId"]].to_numpy()
-        frame["recordedDate"] = utc_iso(chunk[sources["recordedDate"]].reset_index(drop=True), timezone)
+        frame["recordedDate"] = (utc_iso(chunk[sources["recordedDate"]].reset_index(drop=True), timezone)
+                                 if "recordedDate" in sources else None)
         frame["finished"] = (_finished(chunk[sources["finished"]]).to_numpy() if "finished" in sources
                              else True)
         for column in output[3:]:
@@ -361,3 +477,31 @@ def export_member_format(path: str | Path) -> str:
     with ExitStack() as stack:
         return _open_export(Path(path), stack)[2]
 
+
+
+def answer_labels(path: str | Path, question_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The choice labels a JSON/NDJSON export carries next to its values: ``{question: {value: label}}``
+    (labels as Qualtrics stored them, HTML included). A CSV holds values or labels, never both: ``{}``.
+
+    A second pass over the file, kept apart from :func:`read_export_file` because only ``score FILE`` needs it
+    (the app maps answers with the survey definition)."""
+    wanted = tuple(dict.fromkeys(question_ids))
+    found: dict[str, dict[str, str]] = {q: {} for q in wanted}
+    path = Path(path)
+    with ExitStack() as stack:
+        stream, _size, fmt = _open_export(path, stack)
+        if fmt == "csv":
+            return {}
+        counted = io.BufferedReader(_CountingReader(stream, 1, None), _READ_SIZE)
+        try:
+            for record in (_json_records(counted) if fmt == "json" else _ndjson_records(counted)):
+                values, labels = record.get("values") or {}, record.get("labels") or {}
+                for q in wanted:
+                    label, value = labels.get(q), _text(values.get(q))
+                    if isinstance(label, str) and value is not None and "," not in value:
+                        found[q].setdefault(value, label)
+        except (UnicodeDecodeError, RecursionError, zipfile.BadZipFile, EOFError, OSError, ValueError,
+                TypeError, AttributeError, MemoryError) as exc:
+            raise CorruptExport(
+                f"The export file {path.name} could not be read ({type(exc).__name__}); download it again.") from exc
+    return {q: labels for q, labels in found.items() if labels}
