@@ -243,8 +243,11 @@ def infer_scale(metric_type: MetricType | str, numbers: Iterable[float]) -> tupl
     """The full scale that answers seen in an export most likely come from.
 
     Answers rarely cover every point (nobody may have chosen 1), so reading the scale from the
-    observed range would shift the thirds. NPS is 0–10 by definition; whole numbers within
-    1–5 or 1–7 are taken as those standard scales; anything else keeps its observed range.
+    observed range would shift the thirds. NPS is 0–10 by definition; other whole-number answers
+    are taken to start at 1 and end at the highest value seen (a 1–4 satisfaction scale stays
+    1–4, not 1–5), except that a highest value below 3 means 1–5 and a 6 means 1–7 (the common
+    scales whose top nobody chose); anything else keeps its observed range. It is a guess:
+    callers say so, and the survey definition is exact.
     """
     metric = MetricType(metric_type)
     found = [float(x) for x in numbers]
@@ -254,11 +257,8 @@ def infer_scale(metric_type: MetricType | str, numbers: Iterable[float]) -> tupl
     whole = all(x.is_integer() for x in found)
     if metric == MetricType.NPS and whole and low >= 0 and high <= 10:
         return (0.0, 10.0)
-    if metric != MetricType.NPS and whole and low >= 1:
-        if high <= 5:
-            return (1.0, 5.0)
-        if high <= 7:
-            return (1.0, 7.0)
+    if metric != MetricType.NPS and whole and low >= 1 and high <= 11:
+        return (1.0, 5.0) if high < 3 else (1.0, 7.0) if high == 6 else (1.0, high)
     return (low, high)
 
 

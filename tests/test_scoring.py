@@ -105,6 +105,7 @@ def test_a_given_scale_overrides_the_range_of_the_choices_seen() -> None:
         pytest.param(MetricType.NPS, [9, 10], (0, 10), id="nps_is_always_0_to_10"),
         pytest.param(MetricType.CSAT, [3, 4, 5], (1, 5), id="csat_answers_within_1_5_mean_the_five_point_scale"),
         pytest.param(MetricType.CES, [2, 6], (1, 7), id="ces_answers_within_1_7_mean_the_seven_point_scale"),
+        pytest.param(MetricType.CSAT, [1, 2, 3, 4], (1, 4), id="csat_answers_1_to_4_stay_a_four_point_scale"),
         pytest.param(MetricType.CSAT, [10, 20, 40], (10, 40), id="other_answers_keep_their_observed_range"),
     ],
 )

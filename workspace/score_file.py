@@ -1,14 +1,23 @@
-"""`python -m workspace score FILE --type nps|csat|ces --question QID [--json]` (design.md §5).
+"""`python -m workspace score FILE --type nps|csat|ces --question QID [--definition FILE] [--json]` (design.md §5).
 
 Scores one question of a Qualtrics export file with the default mapping, for scripts and for
 checking the app's numbers against a download. The file is read through the export parser of
 `qualtrics/` batch by batch and only value counts are kept, so a file of any size scores in
 flat memory; the counts go to `scoring.score` as weights.
 
-Without the survey definition the answer choices are known only from the answers found, so
-the mapping is built from them: numeric values on their standard scale (NPS 0–10, 1–5 or 1–7
-when they fit), label exports through the scale wordings `scoring` knows. `--exclude` names
-values that stand for N/A in a values-only export, where no label says so.
+Where the answer choices come from, best first, and said in the output (`scale_source`):
+
+1. `--definition FILE` (a QSF, or a saved survey-definitions / GET surveys response): the survey's own
+   choices, recodes and N/A options, so the mapping is exactly the app's.
+2. The labels a JSON export carries next to its values (HTML stripped; "Not applicable", "Don't know"…
+   Excluded by the one not-an-answer rule of `vocabulary`).
+3. Otherwise the answers themselves: label exports through the scale wordings `scoring` knows, values on
+   the scale they span (NPS 0–10; otherwise 1 to the highest value seen, so a 1–4 CSAT stays 1–4). That is
+   an inference, and the output says so. `--exclude` names values that stand for N/A in a values-only
+   export, where no label says so.
+
+A file without `recordedDate` still scores (a score needs no date); the output says its dates are
+unavailable for trends.
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ from typing import Any
 
 import pandas as pd
 
+from qualtrics.definitions import parse_definition
 from qualtrics.errors import QualtricsError
-from qualtrics.exportfile import read_export_file
-from qualtrics.models import METADATA_COLUMNS
+from qualtrics.exportfile import answer_labels, read_export_file
+from qualtrics.models import METADATA_COLUMNS, Question, QuestionCatalog
+from qualtrics.text import plain_text
 from scoring import (
     AnswerMapping,
     MappingError,
@@ -71,6 +82,8 @@ class FileScore:
     score: Score
     mapping: AnswerMapping
     answers_are: str  # "values" or "labels": what the export held for this question
+    scale_source: str = ""  # where the choices and scale came from, e.g. "inferred from values 1-4"
+    dates_available: bool = True  # False: the file has no recordedDate, so no trends from it
 
     def to_json(self) -> dict[str, Any]:
         s = self.score
@@ -91,6 +104,8 @@ class FileScore:
             "interval": {"low": s.interval_low, "high": s.interval_high, "confidence": 0.95},
             "low_confidence": s.low_confidence,
             "answers_are": self.answers_are,
+            "scale_source": self.scale_source,
+            "dates_available": self.dates_available,
             "mapping": self.mapping.to_records(),
         }
         if s.metric_type == MetricType.CSAT:
@@ -122,6 +137,9 @@ class FileScore:
             for row in self.mapping.rows
         )
         lines.append(f"Mapping ({self.answers_are}): {mapped}")
+        lines.append(f"Scale: {self.scale_source}")
+        if not self.dates_available:
+            lines.append("Dates: unavailable (the file has no recordedDate column), so it cannot show trends.")
         return "\n".join(lines)
 
 
@@ -130,9 +148,11 @@ def score_export_file(
     metric_type: MetricType | str,
     question_id: str,
     exclude: Sequence[str] = (),
+    definition: str | Path | None = None,
 ) -> FileScore:
-    """Score `question_id` of an export file with the default mapping built from its answers."""
-    return score_export_questions(path, metric_type, [question_id], exclude)[0]
+    """Score `question_id` of an export file with the default mapping (see the module docstring for where
+    the choices come from)."""
+    return score_export_questions(path, metric_type, [question_id], exclude, definition)[0]
 
 
 def score_export_questions(
@@ -140,30 +160,131 @@ def score_export_questions(
     metric_type: MetricType | str,
     question_ids: Sequence[str],
     exclude: Sequence[str] = (),
+    definition: str | Path | None = None,
 ) -> list[FileScore]:
     """Score several questions (matrix rows, say) of one export file in a single pass over it."""
     path = Path(path)
     metric = MetricType(metric_type)
+    catalog = load_definition(definition) if definition is not None else None
     if path.suffix.lower() == ".zip" and path.is_file() and not zipfile.is_zipfile(path):
         raise ScoreFileError(
             f"{path.name} is not a readable zip archive (damaged or incomplete download); download the export again."
         )
+    question_ids = list(dict.fromkeys(question_ids))
+    counts_by_question, dated = _answer_counts(path, question_ids)
+    carried = {} if catalog is not None else _carried_labels(path, question_ids)
     results = []
-    for question_id, counts in _answer_counts(path, list(dict.fromkeys(question_ids))).items():
-        mapping, answers_are = _mapping_for(metric, question_id, list(counts.index), exclude)
+    for question_id, counts in counts_by_question.items():
+        answers = list(counts.index)
+        if catalog is not None and not question_id.upper().endswith(NPS_GROUP_SUFFIX):
+            mapping, answers_are, source = _definition_mapping(
+                metric, _definition_question(catalog, question_id, definition), answers, exclude, definition)
+        elif question_id in carried:
+            mapping, answers_are, source = _carried_mapping(metric, carried[question_id], answers, exclude)
+        else:
+            mapping, answers_are, source = _mapping_for(metric, question_id, answers, exclude)
         try:
             result = score(metric, counts.index.to_numpy(dtype=object), mapping, weights=counts.to_numpy())
         except MappingError as exc:
             raise ScoreFileError(str(exc)) from exc
-        results.append(FileScore(path, question_id, result, mapping, answers_are))
+        results.append(FileScore(path, question_id, result, mapping, answers_are, source, dated))
     return results
 
 
-def _answer_counts(path: Path, question_ids: list[str]) -> dict[str, pd.Series]:
-    """How often each distinct answer occurs per question (unanswered under NaN), over all batches."""
-    totals: dict[str, pd.Series] = {q: pd.Series([], dtype="int64") for q in question_ids}
+def load_definition(path: str | Path) -> QuestionCatalog:
+    """A survey definition file (QSF, or a saved survey-definitions / GET surveys response) as a catalog."""
+    path = Path(path)
     try:
-        for batch in read_export_file(path, question_ids):
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ScoreFileError(f"No such definition file: {path}; check the path.") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ScoreFileError(
+            f"The definition file {path.name} is not JSON ({type(exc).__name__}); pass a .qsf or a saved "
+            "survey-definitions response.") from None
+    if not isinstance(data, dict):
+        raise ScoreFileError(
+            f"The definition file {path.name} is not a survey definition; pass a .qsf or a saved "
+            "survey-definitions response.")
+    try:
+        return parse_definition(data)
+    except QualtricsError as exc:
+        raise ScoreFileError(str(exc)) from exc
+
+
+def _definition_question(catalog: QuestionCatalog, question_id: str, definition: str | Path | None) -> Question:
+    for q in catalog.questions:
+        if question_id in (q.id, q.export_tag):
+            return q
+    skipped = next((q for q in catalog.skipped if question_id in (q.id, q.export_tag)), None)
+    if skipped is not None:
+        raise ScoreFileError(f"Question {question_id} of {Path(str(definition)).name} cannot be scored: "
+                             f"{skipped.reason}.")
+    raise ScoreFileError(f"The definition {Path(str(definition)).name} has no question {question_id}; check the "
+                         "question id, or score without --definition.")
+
+
+def _definition_mapping(metric: MetricType, question: Question, answers: list[Any], exclude: Sequence[str],
+                        definition: str | Path | None) -> tuple[AnswerMapping, str, str]:
+    """The survey's own choices. A labels export holds the choice texts, so rows are keyed by those."""
+    found = [a for a in answers if isinstance(a, str) and a.strip()]
+    by_value = {c.value for c in question.choices}
+    answers_are = "values" if all(a in by_value or numeric_value(a) is not None for a in found) else "labels"
+    if answers_are == "values":
+        choices = [(c.value, c.label, c.recode) for c in question.choices]
+    else:
+        by_label = {_label_key(c.label): c for c in question.choices}
+        choices = [(c.label, c.label, c.recode if c.recode is not None else numeric_value(c.value))
+                   for c in question.choices]
+        for answer in found:  # the export may write a label with HTML or other spacing than the definition
+            choice = by_label.get(_label_key(answer))
+            if choice is not None and answer != choice.label:
+                choices.append((answer, choice.label, choice.recode if choice.recode is not None
+                                else numeric_value(choice.value)))
+    mapping = _with_excluded(default_mapping(metric, choices), exclude)
+    low, high = question.scale.minimum, question.scale.maximum
+    scale = f" {low:g}-{high:g}" if low is not None and high is not None else ""
+    return mapping, answers_are, f"survey definition {Path(str(definition)).name}{scale}"
+
+
+def _carried_labels(path: Path, question_ids: list[str]) -> dict[str, dict[str, str]]:
+    try:
+        return answer_labels(path, [q for q in question_ids if not q.upper().endswith(NPS_GROUP_SUFFIX)])
+    except QualtricsError as exc:
+        raise ScoreFileError(str(exc)) from exc
+
+
+def _carried_mapping(metric: MetricType, labels: dict[str, str], answers: list[Any], exclude: Sequence[str]
+                     ) -> tuple[AnswerMapping, str, str]:
+    """Choices from the value → label pairs of a JSON export: numbers place them, labels say N/A."""
+    found = [a for a in answers if isinstance(a, str) and a.strip()]
+    choices = [(a, plain_text(labels.get(a, a)) or a, numeric_value(a)) for a in found]
+    mapping = default_mapping(metric, sorted(choices, key=_scale_order))
+    counted = [r.value for r in mapping.rows if r.sentiment != Sentiment.EXCLUDED]
+    numbers = sorted(n for v in counted if (n := numeric_value(v)) is not None)
+    span = f" {numbers[0]:g}-{numbers[-1]:g}" if numbers else ""
+    return _with_excluded(mapping, exclude), "values", f"labels carried by the export, values{span} seen"
+
+
+def _with_excluded(mapping: AnswerMapping, exclude: Sequence[str]) -> AnswerMapping:
+    for value in {e.strip() for e in exclude}:
+        if mapping.row_for(value) is not None:
+            mapping = mapping.with_row(value, sentiment=Sentiment.EXCLUDED, score=None)
+    return mapping
+
+
+def _label_key(label: str) -> str:
+    return " ".join(plain_text(label).split()).casefold()
+
+
+def _answer_counts(path: Path, question_ids: list[str]) -> tuple[dict[str, pd.Series], bool]:
+    """How often each distinct answer occurs per question (unanswered under NaN), over all batches; and
+    whether the file has dates at all."""
+    totals: dict[str, pd.Series] = {q: pd.Series([], dtype="int64") for q in question_ids}
+    dated = False
+    try:
+        for batch in read_export_file(path, question_ids, require_dates=False):
+            dated = dated or bool(batch.frame["recordedDate"].notna().any())
             for q in question_ids:
                 counts = batch.frame[q].value_counts(dropna=False)
                 totals[q] = counts if totals[q].empty else totals[q].add(counts, fill_value=0)
@@ -173,13 +294,13 @@ def _answer_counts(path: Path, question_ids: list[str]) -> dict[str, pd.Series]:
         raise ScoreFileError(
             f"{path.name} is damaged ({exc}); download the export again."
         ) from exc
-    return {q: counts.astype("int64") for q, counts in totals.items()}
+    return {q: counts.astype("int64") for q, counts in totals.items()}, dated
 
 
 def _explain_missing_question(path: Path, question_ids: list[str], original: QualtricsError) -> ScoreFileError:
     """Turn "no such column" into a sentence that lists the questions the file does have."""
     try:
-        first = next(iter(read_export_file(path, None)), None)
+        first = next(iter(read_export_file(path, None, require_dates=False)), None)
     except QualtricsError:
         return ScoreFileError(str(original))
     available = [] if first is None else [c for c in first.frame.columns if c not in METADATA_COLUMNS]
@@ -190,7 +311,7 @@ def _explain_missing_question(path: Path, question_ids: list[str], original: Qua
     readable = []
     for q in missing:
         try:
-            next(iter(read_export_file(path, [q])), None)
+            next(iter(read_export_file(path, [q], require_dates=False)), None)
             readable.append(q)
         except QualtricsError:
             pass
@@ -203,7 +324,8 @@ def _explain_missing_question(path: Path, question_ids: list[str], original: Qua
 
 def _mapping_for(
     metric: MetricType, question_id: str, answers: list[Any], exclude: Sequence[str]
-) -> tuple[AnswerMapping, str]:
+) -> tuple[AnswerMapping, str, str]:
+    """The mapping from the answers alone, with a sentence saying what the scale was inferred from."""
     found = [a for a in answers if isinstance(a, str) and a.strip()]
     numbers = [numeric_value(a) for a in found]
     excluded = {e.strip() for e in exclude}
@@ -223,33 +345,38 @@ def _mapping_for(
     scale = infer_scale(metric, [r for v, _, r in choices if r is not None and v not in excluded])
     if answers_are == "values" and scale is not None:
         choices += _unanswered_scale_points(choices, scale)
-    mapping = default_mapping(metric, sorted(choices, key=_scale_order), scale=scale)
-    for value in excluded:
-        if mapping.row_for(value) is not None:
-            mapping = mapping.with_row(value, sentiment=Sentiment.EXCLUDED, score=None)
-    return mapping, answers_are
+    mapping = _with_excluded(default_mapping(metric, sorted(choices, key=_scale_order), scale=scale), excluded)
+    if question_id.upper().endswith(NPS_GROUP_SUFFIX):
+        source = "Qualtrics' NPS groups (Detractor, Passive, Promoter)"
+    elif scale is None:
+        source = f"no {answers_are} to infer a scale from"
+    else:
+        source = (f"inferred from {answers_are} {scale[0]:g}-{scale[1]:g} (pass --definition FILE for the "
+                  "survey's own scale)")
+    return mapping, answers_are, source
 
 
 def _unanswered_scale_points(
     choices: list[tuple[str, str, float | None]], scale: tuple[float, float]
 ) -> list[tuple[str, str, float | None]]:
-    """Rows for the points of a standard scale nobody chose, as the survey definition would list.
+    """Rows for the points of a whole-number scale nobody chose, as the survey definition would list.
 
     They change no count, but they keep the mapping (and the bounds of a CSAT interval) on the
     real scale rather than on the answers that happened to be given.
     """
-    if scale not in {(0.0, 10.0), (1.0, 5.0), (1.0, 7.0)}:
+    low, high = scale
+    if not (low.is_integer() and high.is_integer() and 0 <= low < high <= 11):
         return []
     present = {n for _, _, n in choices}
-    points = range(int(scale[0]), int(scale[1]) + 1)
+    points = range(int(low), int(high) + 1)
     return [(str(k), str(k), float(k)) for k in points if float(k) not in present]
 
 
 def _off_scale_codes(metric: MetricType, choices: list[tuple[str, str, float | None]]) -> list[str]:
-    """Values such as 99, 999 or -99 that Qualtrics authors use for N/A or "seen, unanswered".
+    """Values such as 99, 999 or -99 (or -1) that Qualtrics authors use for N/A or "seen, unanswered".
 
-    Only when every other value sits on a standard scale (NPS 0–10, 1–5, 1–7) and the code is
-    negative or at least 90 — far from that scale — is it taken for a code rather than an answer;
+    Only when every other value sits on a small whole-number scale (NPS 0–10, 1 to at most 11) and the code
+    is negative or at least 90 — far from that scale — is it taken for a code rather than an answer;
     a 0–100 scale, for instance, is left alone.
     """
     codes = [value for value, _, n in choices if n is not None and (n < 0 or n >= 90)]
@@ -257,8 +384,8 @@ def _off_scale_codes(metric: MetricType, choices: list[tuple[str, str, float | N
     if not codes or not rest:
         return []
     low, high = infer_scale(metric, rest) or (min(rest), max(rest))
-    standard = (low, high) in {(0.0, 10.0), (1.0, 5.0), (1.0, 7.0)}
-    return codes if standard else []
+    small = low in (0.0, 1.0) and high <= 11 and all(n.is_integer() for n in rest)
+    return codes if small else []
 
 
 def _scale_order(choice: tuple[str, str, float | None]) -> tuple[bool, float, str]:
@@ -274,7 +401,9 @@ def add_score_command(subparsers: argparse._SubParsersAction) -> argparse.Argume
         "score",
         help="score one question of a Qualtrics export file with the default mapping",
         description="Score one question of a Qualtrics export file (CSV with three header rows, JSON or "
-        "NDJSON; zipped or not; values or labels) with the default answer mapping.",
+        "NDJSON; zipped or not; values or labels) with the default answer mapping, taken from the survey "
+        "definition when --definition is given, else from the labels the file carries, else inferred from "
+        "the answers (the output says which).",
     )
     configure_score_parser(parser)
     parser.set_defaults(handler=run_score)
@@ -290,6 +419,9 @@ def configure_score_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per question instead of text")
     parser.add_argument("--exclude", action="append", default=[], metavar="VALUE",
                         help="an exported value that means N/A (repeatable), for value exports without labels")
+    parser.add_argument("--definition", metavar="FILE", default=None,
+                        help="the survey's definition (a .qsf, or a saved survey-definitions / GET surveys "
+                        "response) to map answers exactly: recodes, N/A choices, the real scale")
 
 
 def run_score(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
@@ -298,7 +430,8 @@ def run_score(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
     err = err or sys.stderr
     questions = args.question if isinstance(args.question, list) else [args.question]
     try:
-        results = score_export_questions(args.file, args.metric_type, questions, exclude=args.exclude)
+        results = score_export_questions(args.file, args.metric_type, questions, exclude=args.exclude,
+                                         definition=getattr(args, "definition", None))
     except (ScoreFileError, QualtricsError) as exc:
         print(f"Error: {exc}", file=err)
         return 1
