@@ -218,3 +218,107 @@ def test_local_times_are_converted_to_utc_across_daylight_saving_changes(tmp_pat
         csv.writer(fh).writerows(rows)
     frame = read_all(path, ["QID16"])
     assert frame["recordedDate"].tolist() == ["2020-11-01T07:30:00Z", "2020-07-01T18:00:00Z"]
+
+
+# --- exports as users really have them (issue 9): written here in the shapes of the corpus files ----------
+
+def _api_csv(path: Path, dates: list[str], zone: str | None = "America/New_York", answers: list[str] | None = None,
+             repr_ids: bool = False, recorded: bool = True) -> Path:
+    """An export in the API's three-row layout (or the Insights layout with Python-repr ImportIds)."""
+    meta = [{"ImportId": "startDate"}, {"ImportId": "_recordId" if not repr_ids else "responseId"},
+            {"ImportId": "QID7-1" if repr_ids else "QID7_1"}]
+    names = ["StartDate", "ResponseId", "Q7_1"]
+    if recorded:
+        meta.insert(1, {"ImportId": "recordedDate", **({"timeZone": zone} if zone is not None else {})})
+        names.insert(1, "RecordedDate")
+    cells = [repr(m) if repr_ids else json.dumps(m) for m in meta]
+    answers = answers or ["3"] * len(dates)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerows([names, names, cells])
+        for i, (date, answer) in enumerate(zip(dates, answers)):
+            row = [date, f"R_{i:015d}", answer]
+            if recorded:
+                row.insert(1, date)
+            writer.writerow(row)
+    return path
+
+
+@pytest.mark.parametrize("zone, local, utc", [
+    pytest.param("Z", "2020-12-27 10:00:00", "2020-12-27T10:00:00Z", id="Z_as_the_api_writes_without_timeZone"),
+    pytest.param("UTC", "2020-12-27 10:00:00", "2020-12-27T10:00:00Z", id="UTC"),
+    pytest.param(None, "2020-12-27 10:00:00", "2020-12-27T10:00:00Z", id="no_timeZone"),
+    pytest.param("GMT+1", "2020-12-27 10:00:00", "2020-12-27T09:00:00Z", id="GMT_plus_1"),
+    pytest.param("GMT-05:00", "2020-12-27 10:00:00", "2020-12-27T15:00:00Z", id="GMT_minus_05_00"),
+    pytest.param("UTC+05:30", "2020-12-27 10:00:00", "2020-12-27T04:30:00Z", id="UTC_plus_05_30"),
+    pytest.param("Europe/Paris", "2020-07-01 10:00:00", "2020-07-01T08:00:00Z", id="IANA_summer_time"),
+])
+def test_every_time_zone_qualtrics_writes_is_converted_to_utc(tmp_path, zone, local, utc):
+    frame = read_all(_api_csv(tmp_path / "tz.csv", [local], zone), ["QID7_1"])
+    assert frame["recordedDate"].tolist() == [utc]
+
+
+def test_an_unknown_time_zone_is_named_in_one_sentence(tmp_path):
+    with pytest.raises(QualtricsError, match="'Mars/Olympus_Mons' is not one Journey Pulse knows"):
+        read_all(_api_csv(tmp_path / "tz.csv", ["2020-12-27 10:00:00"], "Mars/Olympus_Mons"))
+
+
+def test_insights_csv_with_python_repr_import_ids_reads_matrix_rows_by_their_api_ids(tmp_path):
+    path = _api_csv(tmp_path / "insights.csv", ["2021-01-21 10:55:36"] * 2, repr_ids=True, recorded=False,
+                    answers=["4", ""])
+    frame = read_all(path, require_dates=False)
+    assert list(frame.columns) == ["responseId", "recordedDate", "finished", "QID7_1"]
+    assert frame["QID7_1"].tolist()[0] == "4" and pd.isna(frame["QID7_1"].tolist()[1])
+    assert frame["recordedDate"].isna().all()
+
+
+def test_an_export_without_recorded_date_is_refused_for_syncing_but_read_for_scoring(tmp_path):
+    path = _api_csv(tmp_path / "no_date.csv", ["2017-01-20 19:38:13"], recorded=False)
+    with pytest.raises(QualtricsError, match="no recordedDate column"):
+        read_all(path)
+    assert read_all(path, require_dates=False)["recordedDate"].isna().all()
+
+
+def test_dates_rewritten_by_excel_are_parsed_in_the_exports_time_zone(tmp_path):
+    frame = read_all(_api_csv(tmp_path / "excel.csv", ["1/21/2021 10:55", "1/23/2021 9:05", ""]), ["QID7_1"])
+    assert frame["recordedDate"].tolist()[:2] == ["2021-01-21T15:55:00Z", "2021-01-23T14:05:00Z"]
+    blank = frame["recordedDate"].tolist()[2]
+    assert not isinstance(blank, str) and pd.isna(blank)  # blank stays missing, never the text "NaT"
+
+
+def test_a_date_in_no_known_form_is_named_never_a_silent_nan(tmp_path):
+    with pytest.raises(QualtricsError, match="'next Tuesday'"):
+        read_all(_api_csv(tmp_path / "odd.csv", ["2021-01-21 10:55:36", "next Tuesday"]))
+
+
+def test_a_semicolon_separated_csv_gets_a_sentence_naming_the_problem(tmp_path):
+    path = tmp_path / "excel_eu.csv"
+    path.write_text('StartDate;RecordedDate;ResponseId;Q1\nStart Date;Recorded Date;Response ID;How?\n'
+                    '{"ImportId":"startDate"};{"ImportId":"recordedDate"};{"ImportId":"_recordId"};'
+                    '{"ImportId":"QID1"}\n', encoding="utf-8")
+    with pytest.raises(QualtricsError, match="separated by semicolons"):
+        read_all(path)
+
+
+def test_the_legacy_two_row_layout_is_refused_naming_what_to_download_instead(tmp_path):
+    path = tmp_path / "legacy.csv"
+    path.write_text("V1,V2,V3,V4,V5,V6,V7,V8,V9,V10,Q1\nResponseID,ResponseSet,Name,x,y,z,Status,StartDate,"
+                    "EndDate,Finished,How?\nR_1,Default,Anonymous,,,,0,2017-07-18 08:28:09,2017-07-18 08:28:48,1,2\n")
+    with pytest.raises(QualtricsError, match="legacy Qualtrics export.*'Use legacy exporter' off"):
+        read_all(path)
+
+
+def test_a_csv_re_saved_in_another_encoding_says_so(tmp_path):
+    path = _api_csv(tmp_path / "latin1.csv", ["2021-01-21 10:55:36"], answers=["Très satisfait"])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    with pytest.raises(CorruptExport, match="not UTF-8"):
+        read_all(path)
+
+
+def test_json_export_labels_are_returned_per_value_and_a_csv_has_none(tmp_path):
+    records = [{"responseId": f"R_{i}", "values": {"recordedDate": "2024-07-08T16:00:23.994Z", "QID1": v},
+                "labels": {"QID1": label}} for i, (v, label) in enumerate([(5, "<b>Very</b> easy"), (6, "N/A")])]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"responses": records}))
+    assert exportfile.answer_labels(path, ["QID1", "QID2"]) == {"QID1": {"5": "<b>Very</b> easy", "6": "N/A"}}
+    assert exportfile.answer_labels(_api_csv(tmp_path / "x.csv", ["2021-01-21 10:55:36"]), ["QID7_1"]) == {}

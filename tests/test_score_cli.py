@@ -186,6 +186,91 @@ def test_score_matches_scoring_the_same_answers_directly(tmp_path: Path) -> None
     assert score_export_file(path, MetricType.CSAT, "QID9").score == score(MetricType.CSAT, answers, mapping)
 
 
+# --- where the scale comes from (issue 9) ---------------------------------------------------------
+
+def test_a_four_point_csat_is_scored_on_1_to_4_and_says_the_scale_was_inferred(tmp_path: Path, capsys) -> None:
+    # the counts of qt_winter2021 QID7_1 (Very dissatisfied 1 … Very satisfied 4): 38, 35, 39, 38 -> 77/150 top
+    answers = ["1"] * 38 + ["2"] * 35 + ["3"] * 39 + ["4"] * 38
+    path = qualtrics_csv(tmp_path / "csat4.csv", "QID7_1", answers)
+    code, out, _ = run_main(capsys, path, "--type", "csat", "--question", "QID7_1", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["satisfied_pct"] == pytest.approx(7700 / 150)
+    assert (result["positive"], result["neutral"], result["negative"]) == (77, 0, 73)
+    assert result["scale_source"].startswith("inferred from values 1-4")
+    code, out, _ = run_main(capsys, path, "--type", "csat", "--question", "QID7_1")
+    assert "51.3% satisfied" in out and "Scale: inferred from values 1-4" in out
+
+
+def test_json_export_labels_are_used_with_html_stripped_and_na_labels_excluded(tmp_path: Path) -> None:
+    labels = {1: "Very <b>dissatisfied</b>", 2: "Dissatisfied", 3: "Satisfied", 4: "<p>Very satisfied</p>",
+              5: "<strong>Not applicable</strong>", 6: "<span>Don\u2019t know</span>"}
+    records = []
+    for i, value in enumerate([4, 4, 3, 1, 5, 6, 6]):
+        records.append({"responseId": f"R_{i:015d}", "values": {"recordedDate": "2024-07-08T16:00:23.994Z",
+                        "finished": 1, "QID3": value}, "labels": {"QID3": labels[value]}})
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"responses": records}))
+    result = score_export_file(path, MetricType.CSAT, "QID3")
+    s = result.score
+    assert (s.respondents, s.positive, s.negative, s.excluded) == (4, 3, 1, 3)
+    assert s.satisfied_pct == pytest.approx(75.0)
+    assert {row.label for row in result.mapping.rows} >= {"Not applicable", "Don\u2019t know", "Very dissatisfied"}
+    assert result.scale_source.startswith("labels carried by the export")
+
+
+def test_an_export_without_recorded_date_scores_and_says_dates_are_unavailable(tmp_path: Path, capsys) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows([["StartDate", "ResponseId", "Q1"], ["Start Date", "Response ID", "How likely?"],
+                      ['{"ImportId":"startDate","timeZone":"Z"}', '{"ImportId":"_recordId"}', '{"ImportId":"QID1"}'],
+                      ["2017-01-20 19:38:13", "R_1", "10"], ["2017-01-20 19:40:13", "R_2", "3"]])
+    path = tmp_path / "custom_metadata.csv"
+    path.write_text(buffer.getvalue())
+    code, out, _ = run_main(capsys, path, "--type", "nps", "--question", "QID1", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["score"] == 0.0 and result["dates_available"] is False
+    code, out, _ = run_main(capsys, path, "--type", "nps", "--question", "QID1")
+    assert "Dates: unavailable" in out
+
+
+def test_a_definition_file_maps_the_export_like_the_app_does(sandbox, tmp_path: Path, capsys) -> None:
+    """The sandbox CSAT's N/A is recoded 99 and labelled: with --definition it is Excluded by its label,
+    and the figures equal the ground truth under the definition's mapping."""
+    from qualtrics.client import QualtricsClient
+    from tests.sandbox_fixtures import api_session
+
+    survey_id = sandbox.survey_ids["csat"]
+    saved = api_session(sandbox).get(f"{sandbox.base_url}/API/v3/survey-definitions/{survey_id}", timeout=30)
+    definition = tmp_path / "definition.json"
+    definition.write_text(saved.text)
+    with QualtricsClient.with_api_token(sandbox.base_url, sandbox.api_token) as client:
+        q = next(q for q in client.questions(survey_id) if q.suggested_type == "csat" and q.parent_id is None)
+        path = client.export_responses(survey_id, [q.id], fmt="csv").save(tmp_path / "export.csv")
+    code, out, err = run_main(capsys, path, "--type", "csat", "--question", q.id, "--definition", definition, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    expected = score(MetricType.CSAT, sandbox.expected_answers(survey_id, q.id)["value"],
+                     default_mapping(MetricType.CSAT, q.choices))
+    assert result["scale_source"].startswith("survey definition definition.json")
+    assert expected.excluded > 0 and result["score"] == pytest.approx(expected.value)
+    assert [result[k] for k in ("respondents", "positive", "neutral", "negative", "excluded")] == [
+        expected.respondents, expected.positive, expected.neutral, expected.negative, expected.excluded]
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param(None, "No such definition file", id="missing"),
+    pytest.param("{not json", "is not JSON", id="not_json"),
+    pytest.param("[1, 2]", "is not a survey definition", id="a_list"),
+])
+def test_a_bad_definition_file_is_one_sentence(tmp_path: Path, capsys, content, message) -> None:
+    path = qualtrics_csv(tmp_path / "csat.csv", "QID1", ["5", "4"])
+    definition = tmp_path / "definition.json"
+    if content is not None:
+        definition.write_text(content)
+    code, out, err = run_main(capsys, path, "--type", "csat", "--question", "QID1", "--definition", definition)
+    assert code == 1 and out == "" and message in err and err.count("\n") == 1
+
+
 # --- errors: one sentence on stderr, non-zero exit, no traceback ------------------------------
 
 @needs_shared
