@@ -5,26 +5,95 @@ routes can live beside it. The OAuth callback is one: Qualtrics redirects the br
 code is exchanged on the server and the browser lands on the Integrations page with only an
 outcome flag in its URL, never the code (see ../shared/streamlit-notes.md §2 for why a page
 callback is worse: the redirect opens a new Streamlit session anyway).
+
+Every response carries ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'`` (no clickjacking of the
+manager's buttons) and, once per browser, the HttpOnly ``pulse_browser`` cookie that an OAuth attempt is
+bound to: the start route claims the attempt for the browser that opens it, the callback completes only
+there. Without access control the app refuses to start where other machines can reach it
+(:func:`workspace.config.exposure_problem`).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ui.frame import login_configured
 from workspace import bootstrap, datahub
-from workspace.config import ConfigError
-from workspace.connection import complete_authorization
+from workspace.config import ConfigError, exposure_problem
+from workspace.connection import START_PATH, claim_authorization, complete_authorization
+from workspace.db import store_health
 
 CALLBACK_PATH = "/api/qualtrics/callback"
+BROWSER_COOKIE = "pulse_browser"
+FRAME_HEADERS = ((b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"))
 log = logging.getLogger("journey_pulse")
+if not log.handlers:  # Streamlit configures only its own loggers; ours must reach the server log at INFO
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s journey_pulse: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+class SecurityHeaders:
+    """ASGI middleware: frame-denial headers on every HTTP response, and the browser cookie when missing.
+
+    A new cookie value is also put in ``scope["state"]`` so that a route answering the very first request
+    of a browser (the OAuth start route) binds to the value this response sets.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        new_cookie = None
+        if BROWSER_COOKIE not in Request(scope).cookies:
+            new_cookie = secrets.token_urlsafe(32)
+            scope.setdefault("state", {})[BROWSER_COOKIE] = new_cookie
+        secure = scope.get("scheme") == "https" or Request(scope).headers.get("x-forwarded-proto") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() not in (b"x-frame-options", b"content-security-policy")]
+                headers.extend(FRAME_HEADERS)
+                if new_cookie is not None:
+                    cookie = f"{BROWSER_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax"
+                    headers.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def browser_of(request: Request) -> str | None:
+    """The requesting browser's cookie (or the one this response is setting)."""
+    return request.cookies.get(BROWSER_COOKIE) or request.scope.get("state", {}).get(BROWSER_COOKIE)
+
+
+async def qualtrics_authorize(request: Request) -> RedirectResponse:
+    """Bind an OAuth attempt to the browser that opens this link, then send it to Qualtrics' consent page."""
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    browser = browser_of(request)
+    consent = await run_in_threadpool(claim_authorization, runtime.settings, request.query_params.get("state"),
+                                      browser or "")
+    if consent is None:
+        return RedirectResponse("/integrations?oauth=invalid-state", status_code=303)
+    return RedirectResponse(consent, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 async def qualtrics_callback(request: Request) -> RedirectResponse:
@@ -37,6 +106,7 @@ async def qualtrics_callback(request: Request) -> RedirectResponse:
         state=params.get("state"),
         code=params.get("code"),
         error=params.get("error"),
+        browser=request.cookies.get(BROWSER_COOKIE),
     )
     # 303: the browser must GET the page, and the spent code must not stay in its history.
     return RedirectResponse(f"/integrations?oauth={outcome.value}", status_code=303)
@@ -66,8 +136,15 @@ async def _body_up_to(request: Request, limit: int) -> bytes | None:
 
 
 async def health(_: Request) -> JSONResponse:
-    runtime = await run_in_threadpool(bootstrap.runtime)
-    return JSONResponse({"status": "ok", "qualtrics": runtime.settings.qualtrics_label})
+    """Is the store reachable and writable with disk space left (503 when not). Nothing about Qualtrics,
+    ports or the sandbox: this route answers anyone."""
+    try:
+        runtime = await run_in_threadpool(bootstrap.runtime)
+    except ConfigError as exc:
+        return JSONResponse({"status": "error", "problem": str(exc)}, status_code=503)
+    database = await run_in_threadpool(store_health, runtime.settings.db_path)
+    ok = bool(database.pop("ok"))
+    return JSONResponse({"status": "ok" if ok else "error", "database": database}, status_code=200 if ok else 503)
 
 
 @asynccontextmanager
@@ -76,9 +153,15 @@ async def lifespan(_: st.App) -> AsyncIterator[None]:
     # scheduler with the server, not with the first visitor. A configuration mistake is told in
     # one line here and on every page, where it can be read and fixed.
     try:
-        await run_in_threadpool(bootstrap.runtime)
+        runtime = await run_in_threadpool(bootstrap.runtime)
     except ConfigError as exc:
         log.error("Journey Pulse cannot start: %s", exc)
+    else:
+        problem = exposure_problem(runtime.settings, st.config.get_option("server.address"), login_configured())
+        if problem:
+            log.error("Journey Pulse refuses to start: %s", problem)
+            bootstrap.shutdown()
+            raise SystemExit(2)
     yield
     bootstrap.shutdown()
 
@@ -95,10 +178,14 @@ def show_error_instead_of_traceback(exc: Exception) -> bool:
     return True
 
 
+ROUTES = [Route(START_PATH, qualtrics_authorize), Route(CALLBACK_PATH, qualtrics_callback),
+          Route("/api/health", health), Route(datahub.ENDPOINT_PATH, datahub_push, methods=["POST"])]
+MIDDLEWARE = [Middleware(SecurityHeaders)]
+
 app = st.App(
     "ui/navigation.py",
-    routes=[Route(CALLBACK_PATH, qualtrics_callback), Route("/api/health", health),
-            Route(datahub.ENDPOINT_PATH, datahub_push, methods=["POST"])],
+    routes=ROUTES,
+    middleware=MIDDLEWARE,
     lifespan=lifespan,
     on_script_error=show_error_instead_of_traceback,
 )

@@ -10,3 +10,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 pytest_plugins = ["tests.sandbox_fixtures"]
+
+# The generated token key lives in the user's config folder by default (workspace/crypto.py); tests must not
+# write to the real one, so every test process (and the apps it starts) gets a throwaway config folder.
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pulse-tests-config-")

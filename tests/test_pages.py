@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from qualtrics.sandbox import Sandbox
 from scoring import format_n, format_value
 from tests.sandbox_fixtures import approve_in_browser
+from tests.test_workspace_support import BROWSER, authorize_in_browser
 from ui import routes
 from ui.text import plain
 from workspace import bootstrap, connection, journey_view, journeys, metrics, scores, sync, views, wizard
@@ -114,9 +115,9 @@ def button_labels(at: AppTest) -> set[str]:
 
 def connect(settings: Settings, by: str = "local user") -> None:
     """The OAuth dance the Authorize button starts, with the browser's part done over HTTP."""
-    url = connection.begin_authorization(settings, started_by=by)
-    callback = approve_in_browser(url)
-    outcome = connection.complete_authorization(settings, state=callback["state"], code=callback["code"])
+    callback = authorize_in_browser(settings, started_by=by)
+    outcome = connection.complete_authorization(settings, state=callback["state"], code=callback["code"],
+                                                browser=BROWSER)
     assert outcome == AuthorizationOutcome.CONNECTED
 
 
@@ -191,16 +192,20 @@ def test_enable_then_authorize_stores_one_pending_state_and_redirects_this_tab_t
     links = [m.value for m in at.markdown if 'target="_self"' in m.value]
     assert len(links) == 1
     url = html.unescape(re.search(r'href="([^"]+)"', links[0]).group(1))
-    assert url.startswith(f"{sandbox.base_url}/oauth2/auth?")
-    query = parse_qs(urlsplit(url).query)
-    assert query["redirect_uri"] == [settings.redirect_uri]
+    # This tab goes to the app's start route, which binds the attempt to this browser (see
+    # tests/security/test_oauth_browser_binding.py) and then redirects to the consent page.
+    assert url.startswith(f"{connection.START_PATH}?state=")
     scripts = [h.value for h in at.html if "window.location.assign" in h.value]
     assert len(scripts) == 1 and json.dumps(url).replace("</", "<\\/") in scripts[0]
 
     # The state in that URL is the one stored: approving it in Qualtrics completes the connection.
-    callback = approve_in_browser(url)
-    assert callback["state"] == query["state"][0]
-    assert connection.complete_authorization(settings, callback["state"], callback["code"]) \
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    consent = connection.claim_authorization(settings, state, BROWSER)
+    assert consent.startswith(f"{sandbox.base_url}/oauth2/auth?")
+    assert parse_qs(urlsplit(consent).query)["redirect_uri"] == [settings.redirect_uri]
+    callback = approve_in_browser(consent)
+    assert callback["state"] == state
+    assert connection.complete_authorization(settings, callback["state"], callback["code"], browser=BROWSER) \
         == AuthorizationOutcome.CONNECTED
     assert integration_store.pending_state_count(settings) == 0
 

@@ -109,15 +109,16 @@ def _app_env(sb, tmp_path) -> dict[str, str]:
 
 
 def test_without_a_token_the_connection_stored_by_the_app_is_used(sandbox, tmp_path, monkeypatch):
-    from tests.sandbox_fixtures import approve_in_browser
+    from tests.test_workspace_support import BROWSER, authorize_in_browser
     from workspace import connection
     from workspace.config import Settings
 
     monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml from the repo
     env = _app_env(sandbox, tmp_path)
     settings = Settings.load(env)
-    callback = approve_in_browser(connection.begin_authorization(settings))
-    assert connection.complete_authorization(settings, callback["state"], callback["code"]).name == "CONNECTED"
+    callback = authorize_in_browser(settings)
+    assert connection.complete_authorization(settings, callback["state"], callback["code"],
+                                             browser=BROWSER).name == "CONNECTED"
     code, out, err = run(["questions", sandbox.survey_ids["nps"]], env)
     assert code == 0, err
     assert out.splitlines()[1].split()[:4] == ["QID1", "Q1", "MC/NPS", "0-10"]

@@ -354,5 +354,6 @@ def test_live_mode_keeps_adding_responses():
 
 def test_live_responses_can_be_added_over_http(fresh_sandbox):
     response = api_session(fresh_sandbox).post(f"{fresh_sandbox.base_url}/_sandbox/live",
+                                               headers=fresh_sandbox.control_headers(),
                                                json={"survey": "csat", "count": 4})
     assert response.json()["total"] == fresh_sandbox.survey("csat").responses + 4

@@ -150,16 +150,17 @@ def test_missing_permissions_show_off_and_block_exports(sandbox):
 
 def test_faults_over_http_set_show_validate_and_reset(sandbox):
     url = f"{sandbox.base_url}/_sandbox/faults"
-    shown = requests.post(url, json={"rate_limit_next": 1, "missing_permissions": ["Access API"]}).json()
+    control = sandbox.control_headers()
+    shown = requests.post(url, headers=control, json={"rate_limit_next": 1, "missing_permissions": ["Access API"]}).json()
     assert shown["rate_limit_next"] == 1 and sandbox.faults.missing_permissions == ["Access API"]
-    assert requests.get(url).json() == shown
-    assert requests.post(url, json={"no_such_fault": 1}).status_code == 400
-    assert requests.post(url, json={"server_error_status": 418}).status_code == 400
-    assert requests.post(url, json={"missing_permissions": ["Fly"]}).status_code == 400
-    assert requests.post(url, json={"drop_next": "many"}).status_code == 400
+    assert requests.get(url, headers=control).json() == shown
+    assert requests.post(url, headers=control, json={"no_such_fault": 1}).status_code == 400
+    assert requests.post(url, headers=control, json={"server_error_status": 418}).status_code == 400
+    assert requests.post(url, headers=control, json={"missing_permissions": ["Fly"]}).status_code == 400
+    assert requests.post(url, headers=control, json={"drop_next": "many"}).status_code == 400
     assert sandbox.faults.drop_next == 0  # a rejected update changes nothing
     assert whoami(sandbox).status_code == 429
-    reset = requests.post(f"{sandbox.base_url}/_sandbox/reset").json()
+    reset = requests.post(f"{sandbox.base_url}/_sandbox/reset", headers=control).json()
     assert reset["rate_limit_next"] == 0 and reset["missing_permissions"] == []
     assert sandbox.faults_fired == {}
 

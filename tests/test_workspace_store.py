@@ -142,8 +142,8 @@ def test_tokens_are_stored_encrypted_and_key_file_is_private(settings):
     token = {"access_token": "AT-plaintext-canary-1234", "refresh_token": "RT-plaintext-canary-5678"}
     integration.save_token(settings, token)
     assert integration.load_token(settings) == token
-    key_file = settings.data_dir / "secret.key"
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(settings.key_path).st_mode) == 0o600
+    assert not (settings.data_dir / "secret.key").exists(), "the key is kept out of the data folder"
     raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("pulse.db*"))
     assert b"AT-plaintext-canary" not in raw and b"RT-plaintext-canary" not in raw
 

@@ -4,11 +4,16 @@ browser would submit, and a comparison of stored answers with the sandbox's grou
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
+from tests.sandbox_fixtures import approve_in_browser
+from workspace import connection
 from workspace.config import Settings
 from workspace.answers import stored_answers
+
+BROWSER = "the-starting-browser-cookie"
 
 
 def settings_for(tmp_path: Path, sandbox=None, *, api_token: bool = True, **env: str) -> Settings:
@@ -20,6 +25,16 @@ def settings_for(tmp_path: Path, sandbox=None, *, api_token: bool = True, **env:
         if api_token:
             values["QUALTRICS_API_TOKEN"] = sandbox.api_token
     return Settings.load(values, secrets_path=None)
+
+
+def authorize_in_browser(settings: Settings, started_by: str | None = None, decision: str = "approve",
+                         browser: str = BROWSER) -> dict[str, str]:
+    """What Authorize does in a browser whose cookie is ``browser``: start an attempt, open the app's start
+    route (claims it for that browser), decide on the consent page; returns the callback's parameters."""
+    start = connection.begin_authorization(settings, started_by)
+    consent = connection.claim_authorization(settings, parse_qs(urlsplit(start).query)["state"][0], browser)
+    assert consent is not None, "a fresh attempt is claimable once"
+    return approve_in_browser(consent, decision=decision)
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:

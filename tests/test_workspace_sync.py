@@ -20,8 +20,7 @@ from workspace.connection import AuthorizationOutcome, open_client
 from workspace.integration import Status
 from workspace.sync import sync_survey
 
-from tests.sandbox_fixtures import approve_in_browser
-from tests.test_workspace_support import assert_stored_equals_truth, settings_for
+from tests.test_workspace_support import BROWSER, assert_stored_equals_truth, authorize_in_browser, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,9 +140,9 @@ def test_busy_survey_is_skipped_not_waited_for(tmp_path, sandbox):
 def connect_with_oauth(s, sb) -> dict:
     sb.add_redirect_uri(s.redirect_uri)
     connection.enable(s, "dana@example.com")
-    url = connection.begin_authorization(s, "dana@example.com")
-    callback = approve_in_browser(url)
-    assert connection.complete_authorization(s, callback["state"], callback.get("code")) == AuthorizationOutcome.CONNECTED
+    callback = authorize_in_browser(s, "dana@example.com")
+    assert connection.complete_authorization(s, callback["state"], callback.get("code"), browser=BROWSER) \
+        == AuthorizationOutcome.CONNECTED
     return callback
 
 
@@ -156,7 +155,8 @@ def test_oauth_connects_once_per_state_and_shows_the_account(tmp_path, fresh_san
     assert status.account and "Dana" in status.account and status.missing_permissions == ()
     assert status.created_by == "dana@example.com"
     # The same callback again (reload, replay) changes nothing.
-    assert connection.complete_authorization(s, callback["state"], callback["code"]) == AuthorizationOutcome.INVALID_STATE
+    assert connection.complete_authorization(s, callback["state"], callback["code"], browser=BROWSER) \
+        == AuthorizationOutcome.INVALID_STATE
     assert connection.integration_status(s).status == Status.ACTIVE
 
 
@@ -164,11 +164,11 @@ def test_denied_or_forged_callbacks_change_nothing(tmp_path, fresh_sandbox):
     s = settings_for(tmp_path, fresh_sandbox, api_token=False)
     fresh_sandbox.add_redirect_uri(s.redirect_uri)
     connection.enable(s, "dana@example.com")
-    url = connection.begin_authorization(s, "dana@example.com")
-    denied = approve_in_browser(url, decision="deny")
-    outcome = connection.complete_authorization(s, denied.get("state"), None, error=denied.get("error"))
+    denied = authorize_in_browser(s, "dana@example.com", decision="deny")
+    outcome = connection.complete_authorization(s, denied.get("state"), None, error=denied.get("error"),
+                                                browser=BROWSER)
     assert outcome == AuthorizationOutcome.DENIED and "declined" in outcome.message()
-    assert connection.complete_authorization(s, "forged", "code") == AuthorizationOutcome.INVALID_STATE
+    assert connection.complete_authorization(s, "forged", "code", browser=BROWSER) == AuthorizationOutcome.INVALID_STATE
     status = connection.integration_status(s)
     assert status.status == Status.INACTIVE and status.actions == ("Authorize",)
     assert integration.load_token(s) is None

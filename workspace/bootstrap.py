@@ -8,6 +8,7 @@ route, or a page script under AppTest, which has no lifespan at all.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from workspace.scheduler import ensure_scheduler, stop_schedulers
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
 # on every machine; PULSE_SANDBOX_LIVE=0 stops it adding responses (tests want fixed numbers).
 SANDBOX_SEED = 7
+log = logging.getLogger("journey_pulse")
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,18 @@ def _start(settings: Settings) -> Runtime:
         live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")
         sandbox = Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(settings.redirect_uri,))
         sandbox.start(port=0)
+        reason = settings.sandbox_reason
         settings = settings.with_sandbox(sandbox.base_url, sandbox.client_id, sandbox.client_secret)
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+        log.warning("Qualtrics: the embedded sandbox with FAKE demo responses (%s); set QUALTRICS_BASE_URL and "
+                    "credentials to use your Qualtrics.", reason)
+    else:
+        log.info("Qualtrics: %s (%s).", settings.qualtrics_base_url,
+                 "API token" if settings.api_token else "OAuth client, authorized under Settings > Integrations")
     ensure_migrated(settings.db_path)
     if sandbox is not None:  # so that `python -m qualtrics`/`python -m workspace` in another shell reach it
         integration.record_sandbox(settings, sandbox.base_url, settings.client_id or sandbox.client_id,
                                    settings.client_secret or sandbox.client_secret)
+    integration.cipher(settings)  # moves a legacy key file, re-encrypts passphrase-sealed secrets: now, once
     ensure_scheduler(settings)
     return Runtime(settings=settings, sandbox=sandbox)
 

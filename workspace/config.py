@@ -7,11 +7,13 @@ can override a checked-out secrets file without editing it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qualtrics.settings import QualtricsSettings
 
@@ -19,6 +21,11 @@ DEFAULT_PULSE_URL = "http://localhost:8501"
 DEFAULT_DB = "data/pulse.db"
 DEFAULT_SYNC_INTERVAL = 900
 CALLBACK_PATH = "/api/qualtrics/callback"
+#: Where the generated token key lives by default: the user's config folder, not the data folder, so that a
+#: backup (or a copy) of the data folder alone cannot decrypt the stored tokens.
+KEY_FILE_NAME = "secret.key"
+QUALTRICS_KEYS = ("QUALTRICS_BASE_URL", "QUALTRICS_DATACENTER", "QUALTRICS_CLIENT_ID", "QUALTRICS_CLIENT_SECRET",
+                  "QUALTRICS_API_TOKEN")
 
 KEYS = (
     "QUALTRICS_BASE_URL",
@@ -30,6 +37,9 @@ KEYS = (
     "PULSE_DB",
     "PULSE_SECRET_KEY",
     "PULSE_SYNC_INTERVAL",
+    "PULSE_SANDBOX",
+    "PULSE_KEY_FILE",
+    "PULSE_OPEN_ACCESS",
 )
 
 
@@ -55,6 +65,9 @@ class Settings:
     secret_key: str | None = None
     sync_interval: int = DEFAULT_SYNC_INTERVAL
     is_sandbox: bool = False
+    sandbox_requested: bool = False
+    key_file: Path | None = None
+    open_access: bool = False
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None,
@@ -70,6 +83,9 @@ class Settings:
                 f"PULSE_SYNC_INTERVAL must be a number of seconds, e.g. 900 (got {interval_text!r}).") from None
         if interval < 1:
             raise ConfigError("PULSE_SYNC_INTERVAL must be at least 1 second.")
+        sandbox_requested = flag(merged, "PULSE_SANDBOX")
+        check_qualtrics_settings(merged, sandbox_requested)
+        key_file = merged.get("PULSE_KEY_FILE")
         return cls(
             qualtrics_base_url=qualtrics.base_url,
             qualtrics_datacenter=merged.get("QUALTRICS_DATACENTER") or None,
@@ -80,6 +96,9 @@ class Settings:
             db_path=Path(merged.get("PULSE_DB") or DEFAULT_DB),
             secret_key=merged.get("PULSE_SECRET_KEY") or None,
             sync_interval=interval,
+            sandbox_requested=sandbox_requested,
+            key_file=Path(key_file).expanduser() if key_file else None,
+            open_access=flag(merged, "PULSE_OPEN_ACCESS"),
         )
 
     @property
@@ -93,13 +112,32 @@ class Settings:
         return self.db_path.resolve().parent
 
     @property
+    def key_path(self) -> Path:
+        """The generated token key's file: ``PULSE_KEY_FILE``, else ``$XDG_CONFIG_HOME/journey-pulse/secret.key``
+        (``~/.config/…``). Unused when ``PULSE_SECRET_KEY`` is set."""
+        if self.key_file is not None:
+            return self.key_file
+        config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(config_home) / "journey-pulse" / KEY_FILE_NAME
+
+    @property
+    def legacy_key_path(self) -> Path:
+        """Where earlier versions generated the key: beside the database (moved to :attr:`key_path` on start)."""
+        return self.data_dir / KEY_FILE_NAME
+
+    @property
+    def sandbox_reason(self) -> str:
+        """Why the embedded sandbox runs, for the start-up log line."""
+        return "PULSE_SANDBOX=1" if self.sandbox_requested else "no Qualtrics setting is configured"
+
+    @property
     def uses_sandbox(self) -> bool:
         """No Qualtrics host configured: the app serves (or already serves) the embedded sandbox."""
         return self.qualtrics_base_url is None or self.is_sandbox
 
     @property
     def qualtrics_label(self) -> str:
-        """Short description of where Qualtrics is, for the health route and the Integrations card."""
+        """Short description of where Qualtrics is, for the start-up log line and the Integrations card."""
         if self.is_sandbox:
             return f"Embedded Qualtrics sandbox at {self.qualtrics_base_url}"
         if self.qualtrics_base_url is None:
@@ -117,7 +155,46 @@ class Settings:
                 f"client_secret={'***' if self.client_secret else None}, "
                 f"api_token={'***' if self.api_token else None}, pulse_url={self.pulse_url!r}, "
                 f"db_path={str(self.db_path)!r}, secret_key={'***' if self.secret_key else None}, "
-                f"sync_interval={self.sync_interval}, is_sandbox={self.is_sandbox})")
+                f"sync_interval={self.sync_interval}, is_sandbox={self.is_sandbox}, "
+                f"open_access={self.open_access})")
+
+
+def flag(values: Mapping[str, str], key: str) -> bool:
+    """A yes/no setting: 1, true, yes or on (any case) mean yes; unset, 0, false, no or off mean no."""
+    text = values.get(key, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{key} must be 1 (yes) or 0 (no), got {values.get(key)!r}.")
+
+
+def check_qualtrics_settings(values: Mapping[str, str], sandbox_requested: bool) -> None:
+    """Refuse half a Qualtrics configuration instead of silently serving the sandbox's fake responses.
+
+    The embedded sandbox runs only when asked (``PULSE_SANDBOX=1``) or when no Qualtrics setting at all is
+    present (a fresh checkout). Otherwise a host is required, and an OAuth client needs both halves. A host
+    with no credential yet is allowed: nothing fake is served, and the Integrations card says what to set.
+    """
+    present = [key for key in QUALTRICS_KEYS if values.get(key)]
+    if sandbox_requested:
+        if present:
+            raise ConfigError(f"PULSE_SANDBOX=1 runs the embedded sandbox with its own demo credentials, but "
+                              f"{', '.join(present)} {'is' if len(present) == 1 else 'are'} set too: unset "
+                              "PULSE_SANDBOX to use your Qualtrics, or unset those to use the sandbox.")
+        return
+    if not present:
+        return
+    missing: list[str] = []
+    if not (values.get("QUALTRICS_BASE_URL") or values.get("QUALTRICS_DATACENTER")):
+        missing.append("QUALTRICS_BASE_URL (or QUALTRICS_DATACENTER)")
+    has_id, has_secret = bool(values.get("QUALTRICS_CLIENT_ID")), bool(values.get("QUALTRICS_CLIENT_SECRET"))
+    if has_id != has_secret:
+        missing.append("QUALTRICS_CLIENT_SECRET" if has_id else "QUALTRICS_CLIENT_ID")
+    if missing:
+        raise ConfigError(f"Qualtrics is only partly configured ({', '.join(present)} set): set "
+                          f"{' and '.join(missing)}, or remove every QUALTRICS_ setting (or set PULSE_SANDBOX=1) "
+                          "to use the embedded sandbox.")
 
 
 def merged_values(env: Mapping[str, str], secrets_path: str | os.PathLike[str] | None) -> dict[str, str]:
@@ -145,3 +222,38 @@ def _read_secrets(path: str | os.PathLike[str] | None) -> dict[str, object]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
     return {k: v for k, v in data.items() if isinstance(v, (str, int, float))}
+
+
+def exposure_problem(settings: Settings, bind_address: str | None, login_configured: bool) -> str | None:
+    """Why the app must not start as configured, or None.
+
+    Without access control every visitor is an integration manager, so the app serves only this machine
+    (loopback) unless ``[auth]`` is configured or the operator sets ``PULSE_OPEN_ACCESS=1`` (then every page
+    says that anyone can manage it). Reachable means: listening on a non-loopback address (``--server.address
+    0.0.0.0``, or no address at all, which Streamlit binds to every interface), or a ``PULSE_URL`` on another
+    host (a reverse proxy in front of a loopback-bound app is reachable too).
+    """
+    if login_configured or settings.open_access:
+        return None
+    address = (bind_address or "").strip()
+    if not _is_loopback_host(address):
+        where = f"on {address}" if address else "on every interface (no server.address)"
+        return (f"Journey Pulse would listen {where} without access control, so anyone who can reach it could "
+                "manage it: configure sign-in ([auth] in .streamlit/secrets.toml), or set PULSE_OPEN_ACCESS=1 to "
+                "accept that, or listen on 127.0.0.1 only (server.address in .streamlit/config.toml).")
+    url_host = (urlsplit(settings.pulse_url).hostname or "").lower()
+    if not _is_loopback_host(url_host):
+        return (f"PULSE_URL ({settings.pulse_url}) makes Journey Pulse reachable from other machines, but no access "
+                "control is configured, so anyone could manage it: configure sign-in ([auth] in "
+                ".streamlit/secrets.toml), or set PULSE_OPEN_ACCESS=1 to accept that.")
+    return None
+
+
+def _is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 from qualtrics.auth import OAuthApp
 from qualtrics.auth import begin_authorization as oauth_authorization_request
@@ -30,6 +31,10 @@ from workspace.integration import Status
 SANDBOX_NOT_RUNNING = (
     "The app's embedded Qualtrics sandbox is not running: start the app (streamlit run app.py) or run "
     "python -m qualtrics.sandbox and export the four lines it prints.")
+
+#: The app route that binds an OAuth attempt to the browser and sends it to Qualtrics (app.py serves it).
+START_PATH = "/api/qualtrics/authorize"
+
 HOW_TO_CONNECT = (
     "Qualtrics is not connected: set QUALTRICS_API_TOKEN with QUALTRICS_BASE_URL (or QUALTRICS_DATACENTER), "
     "or authorize the integration in the app under Settings > Integrations.")
@@ -41,6 +46,8 @@ class AuthorizationOutcome(StrEnum):
     CONNECTED = "connected"
     DENIED = "denied"
     INVALID_STATE = "invalid-state"
+    OTHER_BROWSER = "other-browser"
+    KEY_CHANGED = "key-changed"
     FAILED = "failed"
 
     def message(self, button: str | None = "Authorize") -> str:
@@ -53,6 +60,10 @@ class AuthorizationOutcome(StrEnum):
             AuthorizationOutcome.INVALID_STATE: "This authorization link is unknown, expired (after 10 minutes) "
                                                 "or was already used, so nothing changed.",
             AuthorizationOutcome.FAILED: "Qualtrics did not complete the authorization.",
+            AuthorizationOutcome.OTHER_BROWSER: "This authorization was started in another browser, so nothing "
+                                                "changed.",
+            AuthorizationOutcome.KEY_CHANGED: "The encryption key (PULSE_SECRET_KEY or the key file) changed "
+                                              "during the authorization, so it could not finish.",
         }[self]
         if self == AuthorizationOutcome.CONNECTED or not button:
             return what
@@ -60,6 +71,10 @@ class AuthorizationOutcome(StrEnum):
             return f"{what} Click {button} and choose Approve to connect."
         if self == AuthorizationOutcome.INVALID_STATE:
             return f"{what} Click {button} again."
+        if self == AuthorizationOutcome.OTHER_BROWSER:
+            return f"{what} Click {button} in the browser you approve it in."
+        if self == AuthorizationOutcome.KEY_CHANGED:
+            return f"{what} Click {button} to connect again with the new key."
         return f"{what} Click {button} to try again; if it keeps failing, check the OAuth client's redirect URI."
 
 
@@ -166,30 +181,48 @@ def enable(settings: Settings, by: str | None = None) -> IntegrationStatus:
 
 
 def begin_authorization(settings: Settings, started_by: str | None = None) -> str:
-    """Store a pending attempt (state + PKCE verifier + who) and return the Qualtrics consent URL.
+    """Store a pending attempt (state + PKCE verifier + who) and return the app path that starts it in the
+    browser (:data:`START_PATH` ``?state=…``; the page sends its own tab there).
 
-    Also used by *Reauthorize*. The integration is enabled if it was not.
+    That route binds the attempt to the browser with an HttpOnly cookie and redirects to Qualtrics' consent
+    page (:func:`claim_authorization`); the callback completes only in that browser, so a consent URL
+    forwarded to someone else connects nothing. Also used by *Reauthorize*. The integration is enabled if it
+    was not.
     """
     request = oauth_authorization_request(oauth_app(settings))
-    store.store_pending_state(settings, request.state, request.code_verifier, started_by)
+    store.store_pending_state(settings, request.state, request.code_verifier, started_by, request.url)
     if not store.get_integration(settings).enabled:
         store.update_integration(settings, enabled=1)
-    return request.url
+    return f"{START_PATH}?{urlencode({'state': request.state})}"
+
+
+def claim_authorization(settings: Settings, state: str | None, browser: str) -> str | None:
+    """The start route's half: bind attempt ``state`` to ``browser`` (its cookie) and return the Qualtrics
+    consent URL to redirect to; None when the attempt is unknown, expired or already started elsewhere."""
+    return store.claim_pending_state(settings, state, browser)
 
 
 def complete_authorization(settings: Settings, state: str | None, code: str | None,
-                           error: str | None = None) -> AuthorizationOutcome:
-    """Finish the OAuth callback: consume ``state`` once, exchange ``code``, store the tokens encrypted,
-    read the account and its permissions, and set the integration *Active*.
+                           error: str | None = None, *, browser: str | None) -> AuthorizationOutcome:
+    """Finish the OAuth callback: consume ``state`` once, check it comes back to the browser that started
+    it (``browser``: the callback request's cookie), exchange ``code``, store the tokens encrypted, read the
+    account and its permissions, and set the integration *Active*.
 
-    Unknown, expired or reused state, and ``error=access_denied``, change nothing (the state is spent).
-    A failed exchange also leaves the integration as it was.
+    Unknown, expired, reused or other-browser state, and ``error=access_denied``, change nothing (the state
+    is spent). A failed exchange also leaves the integration as it was. A key that changed since the attempt
+    started puts the integration in *Error*, so the card offers *Reauthorize*.
     """
-    pending = store.consume_pending_state(settings, state)
+    try:
+        pending = store.consume_pending_state(settings, state)
+    except SecretKeyError as exc:
+        mark_error(settings, str(exc))
+        return AuthorizationOutcome.KEY_CHANGED
     if error:
         return AuthorizationOutcome.DENIED if error == "access_denied" else AuthorizationOutcome.FAILED
     if pending is None:
         return AuthorizationOutcome.INVALID_STATE
+    if not pending.started_in(browser):
+        return AuthorizationOutcome.OTHER_BROWSER
     if not code:
         return AuthorizationOutcome.FAILED
     try:

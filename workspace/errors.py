@@ -26,3 +26,7 @@ class AuthorizationFailed(WorkspaceError):
 
 class SyncBusy(WorkspaceError):
     """Another process or thread is syncing the same survey right now."""
+
+
+class StoreFull(WorkspaceError):
+    """The database's disk is full: nothing was written by the failed operation, everything before is kept."""

@@ -14,7 +14,11 @@ stored against it is useless to the command line without knowing on which port i
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import logging
 import os
 import socket
 import time
@@ -23,12 +27,16 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+
+from workspace import crypto
 from workspace.config import Settings
 from workspace.crypto import TokenCipher
 from workspace.db import connect, transaction, utcnow
 
 PROVIDER = "qualtrics"
 STATE_TTL_SECONDS = 600
+KDF_SALT_KEY = "kdf_salt"
+log = logging.getLogger("journey_pulse")
 
 
 class Status(StrEnum):
@@ -66,11 +74,62 @@ class PendingAuthorization:
     code_verifier: str
     started_by: str | None
     created_at: float
+    browser_hash: str | None = None
+
+    def started_in(self, browser: str | None) -> bool:
+        """Whether ``browser`` (the callback request's browser cookie) is the one that started this attempt."""
+        return bool(browser and self.browser_hash
+                    and hmac.compare_digest(self.browser_hash, browser_fingerprint(browser)))
+
+
+def browser_fingerprint(browser: str) -> str:
+    """What is stored of a browser's cookie: its SHA-256 (the cookie itself is a bearer secret)."""
+    return hashlib.sha256(browser.encode("utf-8")).hexdigest()
 
 
 def cipher(settings: Settings) -> TokenCipher:
-    """The deployment's token cipher (PULSE_SECRET_KEY or the data folder's generated key)."""
-    return TokenCipher.for_settings(settings.secret_key, settings.data_dir)
+    """The deployment's token cipher: PULSE_SECRET_KEY (a Fernet key as is, a passphrase stretched with scrypt
+    and this store's salt), else the generated key file (``settings.key_path``)."""
+    if not settings.secret_key:
+        return TokenCipher(crypto.generated_key(settings.key_path, settings.legacy_key_path))
+    key = crypto.fernet_key_of(settings.secret_key)
+    if key is None:
+        key = crypto.stretch_passphrase(settings.secret_key, _passphrase_salt(settings))
+    return TokenCipher(key)
+
+
+def _passphrase_salt(settings: Settings) -> bytes:
+    """This store's scrypt salt, made on the first use of a passphrase; that first use also re-encrypts
+    every secret an earlier version sealed with the unsalted SHA-256 derivation, in the same transaction."""
+    with connect(settings.db_path) as db:
+        row = db.conn.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
+    if row is not None:
+        return base64.b64decode(row[0])
+    passphrase = settings.secret_key or ""
+    with connect(settings.db_path) as db, transaction(db):
+        row = db.conn.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
+        if row is not None:  # another process got here first
+            return base64.b64decode(row[0])
+        salt = os.urandom(crypto.SALT_BYTES)
+        old = TokenCipher(crypto.legacy_passphrase_key(passphrase))
+        new = TokenCipher(crypto.stretch_passphrase(passphrase, salt))
+        moved = 0
+        for table, key_column, column in (("integration", "id", "token"), ("oauth_states", "state", "code_verifier")):
+            for key, blob in db.conn.execute(
+                    f"SELECT {key_column}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall():
+                try:
+                    plain = old.decrypt_text(blob)
+                except crypto.SecretKeyError:  # sealed with another key: left for Reauthorize to replace
+                    continue
+                db.conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",
+                                (new.encrypt_text(plain), key))
+                moved += 1
+        db.conn.execute("INSERT INTO app_meta (key, value) VALUES (?, ?)",
+                        (KDF_SALT_KEY, base64.b64encode(salt).decode("ascii")))
+    if moved:
+        log.warning("Re-encrypted %d stored secret(s) with the PULSE_SECRET_KEY passphrase stretched by scrypt "
+                    "(salted) instead of one SHA-256.", moved)
+    return salt
 
 
 def _ensure_row(db: Any) -> None:
@@ -148,15 +207,30 @@ def clear_token(settings: Settings) -> None:
         db.conn.execute("UPDATE integration SET token = NULL, updated_at = ? WHERE id = ?", (utcnow(), PROVIDER))
 
 
-def store_pending_state(settings: Settings, state: str, code_verifier: str, started_by: str | None) -> None:
-    """Remember an OAuth attempt until its callback (at most :data:`STATE_TTL_SECONDS`)."""
+def store_pending_state(settings: Settings, state: str, code_verifier: str, started_by: str | None,
+                        consent_url: str | None = None) -> None:
+    """Remember an OAuth attempt until its callback (at most :data:`STATE_TTL_SECONDS`). It is bound to no
+    browser yet: :func:`claim_pending_state` binds it to the first browser that opens the start route."""
     blob = cipher(settings).encrypt_text(code_verifier)
     now = time.time()
     with connect(settings.db_path) as db, transaction(db):
         db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
         db.conn.execute(
-            "INSERT INTO oauth_states (state, code_verifier, started_by, created_at) VALUES (?, ?, ?, ?)",
-            (state, blob, started_by, now))
+            "INSERT INTO oauth_states (state, code_verifier, started_by, created_at, consent_url) "
+            "VALUES (?, ?, ?, ?, ?)", (state, blob, started_by, now, consent_url))
+
+
+def claim_pending_state(settings: Settings, state: str | None, browser: str) -> str | None:
+    """Bind the attempt ``state`` to ``browser`` (its cookie; only a fingerprint is stored) and return its
+    consent URL; None when unknown, expired or already claimed (the first browser wins, once)."""
+    if not state or not browser:
+        return None
+    with connect(settings.db_path) as db, transaction(db):
+        rows = db.conn.execute(
+            "UPDATE oauth_states SET browser_hash = ? WHERE state = ? AND browser_hash IS NULL AND created_at >= ? "
+            "RETURNING consent_url", (browser_fingerprint(browser), state, time.time() - STATE_TTL_SECONDS)
+        ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def consume_pending_state(settings: Settings, state: str | None) -> PendingAuthorization | None:
@@ -167,14 +241,14 @@ def consume_pending_state(settings: Settings, state: str | None) -> PendingAutho
     with connect(settings.db_path) as db, transaction(db):
         # fetchall: finish the statement before COMMIT (a half-read RETURNING cursor blocks it).
         rows = db.conn.execute(
-            "DELETE FROM oauth_states WHERE state = ? RETURNING code_verifier, started_by, created_at",
+            "DELETE FROM oauth_states WHERE state = ? RETURNING code_verifier, started_by, created_at, browser_hash",
             (state,)).fetchall()
         db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
     row = rows[0] if rows else None
     if row is None or row[2] < now - STATE_TTL_SECONDS:
         return None
     return PendingAuthorization(state=state, code_verifier=cipher(settings).decrypt_text(row[0]),
-                                started_by=row[1], created_at=row[2])
+                                started_by=row[1], created_at=row[2], browser_hash=row[3])
 
 
 def pending_state_count(settings: Settings) -> int:

@@ -315,3 +315,19 @@ def _skipped_questions(db: sqlite_utils.Database) -> None:
         reason TEXT NOT NULL,
         PRIMARY KEY (survey_id, id)
     )""")
+
+
+@MIGRATIONS(name="008_security")
+def _security(db: sqlite_utils.Database) -> None:
+    """A key-value table for the store's own facts (the passphrase KDF's salt, the health write probe), and
+    the browser an OAuth attempt was started from (a SHA-256 of its cookie, bound when the browser opens the
+    app's start route; the callback must match it) with the consent URL that route redirects to."""
+    for statement in (
+        """CREATE TABLE app_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "ALTER TABLE oauth_states ADD COLUMN browser_hash TEXT",
+        "ALTER TABLE oauth_states ADD COLUMN consent_url TEXT",
+    ):
+        db.conn.execute(statement)

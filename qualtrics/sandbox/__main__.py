@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in sandbox.env().items():
             print(f"{key}={value}")
         sys.stdout.flush()
+        print(f"Control endpoints (/_sandbox/*) need the header X-Sandbox-Secret: {sandbox.control_secret}",
+              file=sys.stderr, flush=True)
         stop.wait()
     finally:
         sandbox.stop()

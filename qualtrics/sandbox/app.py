@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -24,7 +25,7 @@ from .export import ContinuationTokens, Exporter
 from .faults import FaultCounter, Faults
 from .generator import ResponseStore, answer_slots
 from .oauth import AuthorizationServer, Client
-from .server import SandboxHTTPServer
+from .server import CONTROL_HEADER, SandboxHTTPServer
 from .survey_link import LINK_EMBEDDED_DEFAULTS, read_answers
 
 DEMO_CLIENT_ID = "journey-pulse-sandbox"
@@ -80,6 +81,8 @@ class Sandbox:
         self.live_interval = live_interval
         self.requests: collections.deque[RequestRecord] = collections.deque(maxlen=10_000)
         self.user_id = stable_id("UR_", seed, ACCOUNT_USER_ID_SUFFIX)
+        # Required on every /_sandbox/* request (header X-Sandbox-Secret); new for every Sandbox object.
+        self.control_secret = secrets.token_urlsafe(24)
         self.account_display_name = "Dana Demo (dana.demo@example.com)"
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -115,6 +118,10 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def control_headers(self) -> dict[str, str]:
+        """Headers a /_sandbox/* control request needs: the secret and the JSON content type."""
+        return {CONTROL_HEADER: self.control_secret, "Content-Type": "application/json"}
 
     @property
     def port(self) -> int:

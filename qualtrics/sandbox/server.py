@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import re
 import socket
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from .app import Sandbox
 
 PAGE_SIZE = 100
+#: Header carrying the sandbox's per-process control secret (``Sandbox.control_secret``) on /_sandbox/*.
+CONTROL_HEADER = "X-Sandbox-Secret"
 _FILE_CHUNK = 256 * 1024
 
 
@@ -244,6 +247,15 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------ sandbox control
 
     def _control(self, method: str, path: str, body: bytes) -> None:
+        # Only whoever started this sandbox may steer it: a per-process secret header (a browser page on
+        # another origin cannot send one without a CORS preflight, which this server never approves), and
+        # JSON bodies only (a cross-origin "simple" POST can only be text/plain or a form).
+        given = self.headers.get(CONTROL_HEADER) or ""
+        if not hmac.compare_digest(given.encode(), self.sb.control_secret.encode()):
+            return self._json(403, {"error": f"the {CONTROL_HEADER} header is missing or wrong"})
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if method != "GET" and content_type != "application/json":
+            return self._json(415, {"error": "control requests must be application/json"})
         if path == "/_sandbox/faults" and method == "GET":
             return self._json(200, self.sb.faults.to_json())
         if path == "/_sandbox/faults" and method == "POST":
@@ -256,8 +268,14 @@ class Handler(BaseHTTPRequestHandler):
             self.sb.reset_faults()
             return self._json(200, self.sb.faults.to_json())
         if path == "/_sandbox/live" and method == "POST":
-            payload = json.loads(body or b"{}")
-            total = self.sb.add_responses(payload.get("survey", "nps"), int(payload.get("count", 1)))
+            try:
+                payload = json.loads(body or b"{}")
+                count = payload.get("count", 1)
+                if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 100_000:
+                    raise ValueError("count must be a whole number from 0 to 100000")
+                total = self.sb.add_responses(payload.get("survey", "nps"), count)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                return self._json(400, {"error": str(exc)})
             return self._json(200, {"total": total})
         self._json(404, {"error": "not_found"})
 
