@@ -46,17 +46,18 @@ if not options:
 
 requested = st.query_params.get("journey", "")
 default_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
-journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id), format_func=options.get,
-                          key="journey_pick")
+# The picker and the filters share one row, so the lane starts high enough to be seen at 1280×720.
+filters_row = st.container(horizontal=True, vertical_alignment="bottom")
+with filters_row:
+    journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id),
+                              format_func=options.get, key="journey_pick", width=280)
 st.query_params["journey"] = str(journey_id)
 journey = journeys.get_journey(settings, journey_id)
-if journey.description:
-    st.caption(plain(journey.description))
 
 # --- filters (kept in the URL) ---------------------------------------------------------------------
 flt_state = journey_view.filter_from_query(st.query_params.to_dict())
 segment_options = journey_view.segment_options(settings, journey)
-with st.container(horizontal=True, vertical_alignment="bottom"):
+with filters_row:
     today = dt.date.today()
     chosen = st.date_input("Date range", value=(flt_state.start or today - dt.timedelta(days=182), flt_state.end or today),
                            max_value=today, key=f"range_{journey_id}", width=260)
@@ -65,6 +66,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         picks[field] = st.multiselect(field.capitalize(), values, default=[v for v in flt_state.segments.get(field, [])
                                                                            if v in values],
                                       key=f"segment_{journey_id}_{field}", width=220)
+if journey.description:
+    st.caption(plain(journey.description))
 flt = journey_view.build_filter(chosen, picks)
 st.query_params.update(journey_view.filter_to_query(flt))
 
@@ -74,23 +77,11 @@ if not journey.stages:
                                                    if person.edits_journeys else ""), icon=":material/view_column:")
 else:
     lane = scores.journey_lane(settings, journey.id, flt)
-    stage_columns = st.columns([max(len(stage.steps), 1) for stage in journey.stages], border=True)
-    for stage, stage_column in zip(journey.stages, stage_columns):
-        with stage_column:
-            st.markdown(f"**{plain(stage.name)}**")
-            if not stage.steps:
-                st.caption("No steps yet")
-                continue
-            for step, step_column in zip(stage.steps, st.columns(len(stage.steps))):
-                with step_column:
-                    st.markdown(f"###### {plain(step.name)}")
-                    for card in lane.get(step.id, []):
-                        cards.metric_card(card, key=f"lane_{step.id}_{card.metric_id}", compact=True)
-                    if not lane.get(step.id):
-                        st.caption("No metric on this step")
-                    if person.edits_metrics:
-                        st.page_link(routes.NEW_METRIC, label="+ Metric",
-                                     query_params={"step": str(step.id)})
+    st.html(cards.LANE_STYLE)
+    st.html(cards.lane_html([(stage.name, [(step.id, step.name, lane.get(step.id, [])) for step in stage.steps])
+                             for stage in journey.stages], can_add=person.edits_metrics))
+    st.caption("Each card opens its metric. The word on a card is the sentiment of its score; a target, when set, "
+               "is its own mark. Scroll sideways when the stages do not fit.")
 
     table = scores.journey_scores(settings, journey.id, flt)
     if not table.empty:

@@ -28,47 +28,57 @@ from workspace.config import Settings  # noqa: E402
 from workspace.connection import open_client  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-STEPS = [("Discover", ["Discover"]), ("Join", ["Sign up", "First use"]), ("Stay", ["Billing", "Support"])]
-PAGES = {"journeys": "/?journey=1", "metrics-library": "/metrics", "metric": "/metric?id=1",
-         "new-metric": "/new-metric", "live": "/live?journey=1", "integrations": "/integrations",
-         "data-hub": "/data-hub"}
+# 3 stages, 6 steps: the journey that the lane's browser test (tests/e2e/test_journey_lane.py) also uses.
+STAGES = [("Discover", ["Discover"]), ("Join", ["Sign up", "First use"]), ("Stay", ["Billing", "Support", "Renew"])]
+TARGETS = {"nps": 40.0, "ces": 80.0}
+
+
+def pages(journey_id: int, metric_id: int) -> dict[str, str]:
+    return {"journeys": f"/?journey={journey_id}", "metrics-library": "/metrics", "metric": f"/metric?id={metric_id}",
+            "new-metric": "/new-metric", "live": f"/live?journey={journey_id}", "integrations": "/integrations",
+            "data-hub": "/data-hub"}
 
 
 def connect(page: Page, url: str) -> None:
+    """Enable and authorize through the sandbox's consent page (nothing to do when already Active)."""
     page.goto(f"{url}/integrations")
-    page.get_by_role("button", name="Enable").click()
+    enable, active = page.get_by_role("button", name="Enable"), page.get_by_text("Active", exact=True)
+    enable.or_(active).first.wait_for()
+    if not enable.count():
+        return
+    enable.click()
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(r"/oauth2/auth\?"))
     page.get_by_role("button", name="Approve").click()
-    page.get_by_text("Active", exact=True).wait_for()
+    active.wait_for()
 
 
-def build_demo(server: AppServer) -> None:
-    """Metrics on every step of a journey, synced from the app's own sandbox through the stored grant."""
-    base = requests.get(f"{server.url}/api/health", timeout=5).json()["qualtrics"].rsplit(" ", 1)[-1]
-    settings = Settings.load({"PULSE_DB": server.env["PULSE_DB"], "QUALTRICS_BASE_URL": base,
+def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
+    """A journey of 3 stages, 6 steps and 8 metrics with the titles the app gives by default (the five
+    touchpoint rows of the sandbox's matrix survey, its NPS, CSAT and CES questions), synced from the app's
+    own sandbox through the stored grant. Returns the journey id and the metric ids."""
+    base = requests.get(f"{url}/api/health", timeout=5).json()["qualtrics"].rsplit(" ", 1)[-1]
+    settings = Settings.load({"PULSE_DB": db_path, "QUALTRICS_BASE_URL": base,
                               "QUALTRICS_CLIENT_ID": Sandbox.client_id,
                               "QUALTRICS_CLIENT_SECRET": Sandbox.client_secret}, secrets_path=None)
-    demo = Sandbox(seed=7)
-    ids = demo.survey_ids
-    journey = journeys.create_journey(settings, "Customer journey", "From first visit to support",
-                                      stages=STEPS)
+    ids = Sandbox(seed=7).survey_ids
+    journey = journeys.create_journey(settings, "Customer journey", "From first visit to renewal", stages=STAGES)
     steps = {step.name: step for step in journey.steps}
     with open_client(settings) as client:
-        questions = {q.id: q for q in refresh_questions(settings, client, ids["matrix"])}
+        refresh_questions(settings, client, ids["matrix"])
         for survey in ("nps", "csat", "ces"):
             refresh_questions(settings, client, ids[survey])
-    for row, step_name in enumerate(["Discover", "Sign up", "First use", "Billing", "Support"], start=1):
-        question = questions[f"QID1_{row}"]
-        metric = metrics.create_metric(settings, ids["matrix"], question.id, "csat", title=f"{step_name} rating")
+    placed = [("matrix", f"QID1_{row}", "csat", step) for row, step in
+              enumerate(["Discover", "Sign up", "First use", "Billing", "Support"], start=1)]
+    placed += [("ces", "QID1", "ces", "Sign up"), ("csat", "QID1", "csat", "Support"), ("nps", "QID1", "nps", "Renew")]
+    metric_ids = []
+    for survey, question_id, kind, step_name in placed:
+        metric = metrics.create_metric(settings, ids[survey], question_id, kind, target=TARGETS.get(kind))
         journeys.place_metric(settings, metric.id, steps[step_name].id)
-    placed = {"nps": ("Product NPS", "First use"), "csat": ("Support CSAT", "Support"),
-              "ces": ("Onboarding effort", "Sign up")}
-    for kind, (title, step_name) in placed.items():
-        metric = metrics.create_metric(settings, ids[kind], "QID1", kind, title=title)
-        journeys.place_metric(settings, metric.id, steps[step_name].id)
+        metric_ids.append(metric.id)
     for result in sync.sync_all(settings):
         print(f"synced {result.survey_id}: {result.status} {result.responses} responses", file=sys.stderr)
+    return journey.id, metric_ids
 
 
 def main() -> None:
@@ -81,11 +91,11 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
                 page.set_default_timeout(30_000)
                 connect(page, server.url)
-                build_demo(server)
+                journey_id, metric_ids = build_demo(server.url, server.env["PULSE_DB"])
                 for scheme in ("light", "dark"):
                     context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme=scheme)
                     shot = context.new_page()
-                    for name, path in PAGES.items():
+                    for name, path in pages(journey_id, metric_ids[-1]).items():
                         shot.goto(server.url + path)
                         shot.wait_for_selector("[data-testid='stAppViewContainer']")
                         time.sleep(4)  # charts and fragments finish drawing

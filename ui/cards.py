@@ -12,10 +12,10 @@ import html
 import streamlit as st
 
 from ui import routes
-
 from ui.text import plain
 from workspace.connection import IntegrationStatus
 from workspace.scores import MetricCard
+from workspace.views import target_mark, target_text
 
 BADGE_COLOURS = {"Active": "green", "Inactive": "gray", "Error": "red"}
 TONE_COLOURS = {"Positive": "blue", "Neutral": "orange", "Negative": "red", "No score": "gray"}
@@ -84,12 +84,12 @@ def integration_details(status: IntegrationStatus, can_act: bool = True) -> None
 
 
 def tone(card: MetricCard) -> str:
-    """Positive / Neutral / Negative / No score: on target or not when a target is set, else the bands."""
+    """Positive / Neutral / Negative / No score: the sentiment of the score itself, from fixed bands per type,
+    so the same score reads the same word on every card. Whether it meets its target is told apart
+    (:func:`target_mark`), never folded into this word."""
     score = card.score
     if score.value is None:
         return "No score"
-    if card.on_target is not None:
-        return "Positive" if card.on_target else "Negative"
     if card.type == "nps":
         value, good, poor = score.value, _GOOD_NPS, _POOR_NPS
     elif card.type == "csat":
@@ -101,36 +101,140 @@ def tone(card: MetricCard) -> str:
     return "Neutral" if value >= poor else "Negative"
 
 
-def metric_card(card: MetricCard, *, key: str, link: bool = True, compact: bool = False) -> None:
-    """One metric's card. `key` keeps widget ids unique when a metric shows on several steps."""
+def metric_card(card: MetricCard, *, key: str, link: bool = True) -> None:
+    """One metric's card (library, metric page). `key` keeps widget ids unique."""
     feel = tone(card)
     colour = TONE_COLOURS[feel]
     with st.container(border=True, key=f"card_{key}"):
         st.markdown(f"**{plain(card.title)}**")
-        st.markdown(f"{'###' if compact else '##'} :{colour}[{card.display}]")
-        details = [card.type_name, card.n_display]
-        if compact:
-            st.caption(" · ".join(details))
-            if card.interval_display:
-                st.caption(card.interval_display)
-        else:
-            st.caption(" · ".join(details + ([card.interval_display] if card.interval_display else [])))
+        st.markdown(f"## :{colour}[{card.display}]")
+        st.caption(" · ".join([card.type_name, card.n_display] + ([card.interval_display] if card.interval_display else [])))
         flags = []
         if card.score.value is not None:
             flags.append(f":{colour}-badge[{feel}]")
+        mark = target_mark(card)
+        if mark:
+            flags.append(f":{'gray' if card.on_target else 'violet'}-badge[{mark}]")
+        elif card.target is not None:
+            flags.append(f":gray-badge[{target_text(card)}]")
         if card.low_confidence and card.score.value is not None:
             flags.append(":orange-badge[:material/warning: Low confidence (n < 30)]")
-        if card.target is not None:
-            flags.append(f":gray-badge[Target {card.target:g}, {card.direction} is better]")
         if flags:
             st.markdown(" ".join(flags))
-        if not compact:
-            st.caption(f"{card.sync_status} · last sync {ago(card.last_sync)}")
-            if card.sync_error:
-                st.caption(f":red[{plain(card.sync_error)}]")
+        st.caption(f"{card.sync_status} · last sync {ago(card.last_sync)}")
+        if card.sync_error:
+            st.caption(f":red[{plain(card.sync_error)}]")
         if link:
             st.page_link(routes.METRIC, label="Details", icon=":material/arrow_forward:",
                          query_params={"id": str(card.metric_id)})
+
+
+# ---------------------------------------------------------------- the journey lane
+#
+# The lane is one CSS grid: a column per step (fixed minimum width, scrolling sideways when the stages do
+# not fit), and per metric slot four rows — title, score, details, marks — that every card in the slot
+# shares through `subgrid`. So all cards of a slot have one height and their scores sit on one baseline
+# whatever their titles, and nothing needs cutting. Colours come in light/dark pairs through CSS
+# light-dark(): Streamlit sets `color-scheme` on the app to the active theme. Every pair is checked for
+# WCAG AA contrast (4.5:1) against the card background in tests/test_contrast.py.
+
+LANE_PALETTE = {
+    "light": {"card": "#FFFFFF", "text": "#1B2330", "muted": "#4B5563", "border": "#C9D1DB",
+              "Positive": "#0B5CAD", "Neutral": "#8A5300", "Negative": "#B03A00", "No score": "#5F6B7A",
+              "mark": "#5B3E96", "warn": "#8A5300"},
+    "dark": {"card": "#1A212B", "text": "#E8ECF1", "muted": "#B4BDC9", "border": "#3A4452",
+             "Positive": "#7CC4F0", "Neutral": "#F0B429", "Negative": "#FF8A5C", "No score": "#B4BDC9",
+             "mark": "#C4B0F5", "warn": "#F0B429"},
+}
+LANE_TEXT_PAIRS = ("text", "muted", "Positive", "Neutral", "Negative", "No score", "mark", "warn")
+
+
+def _pair(name: str) -> str:
+    return f"light-dark({LANE_PALETTE['light'][name]}, {LANE_PALETTE['dark'][name]})"
+
+
+LANE_STYLE = f"""<style>
+.jp-lane {{ overflow-x: auto; padding-bottom: 0.5rem; }}
+.jp-grid {{ display: grid; column-gap: 0.75rem; align-items: stretch; width: max-content; min-width: 100%; }}
+.jp-stage {{ font-weight: 700; font-size: 1rem; padding: 0.25rem 0.1rem; border-bottom: 2px solid {_pair('border')};
+            margin-bottom: 0.25rem; overflow-wrap: anywhere; }}
+.jp-step {{ font-weight: 600; font-size: 0.95rem; padding: 0.2rem 0.1rem 0.4rem; overflow-wrap: anywhere; }}
+.jp-card {{ display: grid; grid-template-rows: subgrid; row-gap: 0.2rem; margin-bottom: 0.6rem;
+           padding: 0.6rem 0.7rem; border: 1px solid {_pair('border')}; border-left-width: 0.35rem;
+           border-radius: 0.5rem; background: {_pair('card')}; color: {_pair('text')}; text-decoration: none; }}
+.jp-card:hover, .jp-card:focus-visible {{ outline: 2px solid {_pair('Positive')}; outline-offset: 1px; }}
+.jp-title {{ font-weight: 600; font-size: 0.9rem; line-height: 1.3; overflow-wrap: anywhere; }}
+.jp-score {{ font-size: 1.9rem; font-weight: 700; line-height: 1.3; font-variant-numeric: tabular-nums;
+            align-self: end; white-space: nowrap; }}
+.jp-meta {{ font-size: 0.8rem; color: {_pair('muted')}; line-height: 1.35; }}
+.jp-marks {{ display: flex; flex-wrap: wrap; gap: 0.25rem; align-content: flex-start; }}
+.jp-mark {{ font-size: 0.75rem; line-height: 1.3; padding: 0.05rem 0.45rem; border-radius: 0.75rem;
+           border: 1px solid currentColor; white-space: nowrap; }}
+.jp-empty {{ font-size: 0.85rem; color: {_pair('muted')}; padding: 0.4rem 0.1rem; }}
+.jp-add {{ font-size: 0.85rem; color: {_pair('Positive')}; padding: 0.2rem 0.1rem; text-decoration: underline; }}
+""" + "".join(f".jp-tone-{name.replace(' ', '-').lower()} {{ border-left-color: {_pair(name)}; }}\n"
+              f".jp-tone-{name.replace(' ', '-').lower()} .jp-score, .jp-tone-{name.replace(' ', '-').lower()} "
+              f".jp-feel {{ color: {_pair(name)}; }}\n"
+              for name in ("Positive", "Neutral", "Negative", "No score")) + f"""
+.jp-target {{ color: {_pair('mark')}; }}
+.jp-low {{ color: {_pair('warn')}; }}
+</style>"""
+
+ROWS_PER_CARD = 4
+
+
+def _lane_card(card: MetricCard, column: int, row: int) -> str:
+    e = html.escape
+    feel = tone(card)
+    marks = []
+    if card.score.value is not None:
+        marks.append(f'<span class="jp-mark jp-feel">{e(feel)}</span>')
+    mark = target_mark(card)
+    if mark:
+        marks.append(f'<span class="jp-mark jp-target">{e(mark)}</span>')
+    if card.low_confidence and card.score.value is not None:
+        marks.append('<span class="jp-mark jp-low" title="Fewer than 30 respondents">Low confidence</span>')
+    meta = " · ".join(x for x in (card.type_name, card.n_display, card.interval_display) if x)
+    return (f'<a class="jp-card jp-tone-{feel.replace(" ", "-").lower()}" href="metric?id={card.metric_id}" '
+            f'style="grid-column: {column}; grid-row: {row} / span {ROWS_PER_CARD}" '
+            f'data-metric="{card.metric_id}" aria-label="{e(card.title)}: {e(card.display)}, {e(feel)}">'
+            f'<span class="jp-title">{e(card.title)}</span>'
+            f'<span class="jp-score">{e(card.display)}</span>'
+            f'<span class="jp-meta">{e(meta)}</span>'
+            f'<span class="jp-marks">{"".join(marks)}</span></a>')
+
+
+def lane_html(stages: list[tuple[str, list[tuple[int, str, list[MetricCard]]]]], can_add: bool) -> str:
+    """The lane for ``[(stage name, [(step id, step name, cards)])]`` as one grid (see the note above).
+    Every name and title is escaped: they are user and survey text."""
+    e = html.escape
+    columns = sum(max(len(steps), 1) for _, steps in stages)
+    slots = max([1] + [len(cards) for _, steps in stages for _, _, cards in steps])
+    add_row = 3 + slots * ROWS_PER_CARD
+    parts = []
+    column = 1
+    for stage_name, steps in stages:
+        width = max(len(steps), 1)
+        parts.append(f'<div class="jp-stage" style="grid-column: {column} / span {width}; grid-row: 1">'
+                     f'{e(stage_name)}</div>')
+        if not steps:
+            parts.append(f'<div class="jp-empty" style="grid-column: {column}; grid-row: 2">No steps yet</div>')
+        for offset, (step_id, step_name, cards) in enumerate(steps):
+            col = column + offset
+            parts.append(f'<div class="jp-step" style="grid-column: {col}; grid-row: 2" data-step="{step_id}">'
+                         f'{e(step_name)}</div>')
+            for slot, card in enumerate(cards):
+                parts.append(_lane_card(card, col, 3 + slot * ROWS_PER_CARD))
+            if not cards:
+                parts.append(f'<div class="jp-empty" style="grid-column: {col}; grid-row: 3">No metric on this step</div>')
+            if can_add:
+                parts.append(f'<a class="jp-add" href="new-metric?step={step_id}" style="grid-column: {col}; '
+                             f'grid-row: {add_row}">+ Metric</a>')
+        column += width
+    template = f"grid-template-columns: repeat({columns}, minmax(12.5rem, 1fr)); " \
+               f"grid-template-rows: auto auto repeat({slots * ROWS_PER_CARD}, auto) auto"
+    return f'<div class="jp-lane" data-testid="journey-lane"><div class="jp-grid" style="{template}">' \
+           + "".join(parts) + "</div></div>"
 
 
 WALL_COLOURS = {"Positive": "#56B4E9", "Neutral": "#E69F00", "Negative": "#D55E00", "No score": "#999999"}

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from qualtrics.sandbox import Sandbox
-from workspace import integration
+from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.db import ensure_migrated
 from workspace.scheduler import ensure_scheduler, stop_schedulers
@@ -62,6 +62,7 @@ def _start(settings: Settings) -> Runtime:
         integration.record_sandbox(settings, sandbox.base_url, settings.client_id or sandbox.client_id,
                                    settings.client_secret or sandbox.client_secret)
     integration.cipher(settings)  # moves a legacy key file, re-encrypts passphrase-sealed secrets: now, once
+    metrics.shorten_default_titles(settings)
     ensure_scheduler(settings)
     return Runtime(settings=settings, sandbox=sandbox)
 

@@ -7,6 +7,7 @@ every metric on the same question, so a changed mapping or type re-scores at onc
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -75,12 +76,75 @@ def mapping_for(question: Question, metric_type: str | MetricType) -> AnswerMapp
                            [(c.value, c.label, c.recode) for c in question.choices], scale=scale)
 
 
+# Qualtrics names questions Q1, Q1.2, QID5_3… unless the author renames them ("Recommend", "NPS_overall").
+_GENERATED_TAG = re.compile(r"Q(ID)?\d+([._]\d+)*", re.IGNORECASE)
+# Lead-ins that every rating question shares and that say nothing about the step it measures.
+_LEAD_INS = [re.compile(p, re.IGNORECASE) for p in (
+    r"^(overall|in general|all in all|thinking about [^,]+|on a scale[^,]*),\s*",
+    r"^(how|how much) (likely|satisfied|dissatisfied|easy|difficult|hard|happy|pleased) (are|were|is|was|would) "
+    r"(you|it)( be)?( with| by| to| that you would| for you to)?\s+",
+    r"^(how would you rate|please rate|rate|how do you rate|how did you find)\s+",
+    r"^(to what extent do you agree with the following( statement)?:?|the company made it easy for me to)\s*",
+    r"^(our|your|the|my|this|each)\s+",
+)]
+_TRAILERS = re.compile(r"(\s+(today|overall|recently|so far|in general))*\s*[?.!:]*\s*$", re.IGNORECASE)
+_CUT_AT = re.compile(r"\s+(to (a|your|others|someone)|with (us|them)|for (us|you))\b.*$", re.IGNORECASE)
+SHORT_LABEL_CHARS = 28
+
+
+def short_label(question: Question) -> str:
+    """The question's own short name: the matrix row's label, else the author's export tag, else the gist
+    of its text ("How likely are you to recommend Journey Pulse to a friend?" → "Recommend Journey Pulse")."""
+    if question.row_label:
+        return question.row_label.strip()
+    tag = question.export_tag.strip()
+    if tag and not _GENERATED_TAG.fullmatch(tag):
+        return tag.replace("_", " ")
+    text = " ".join(question.text.split())
+    asked, mark, after = text.partition("?")
+    if mark and 0 < len(after.split()) <= 6:   # "How important is the following to you? Overall quality"
+        text = after.strip()
+    for _ in range(3):
+        for pattern in _LEAD_INS:
+            text = pattern.sub("", text)
+    text = _CUT_AT.sub("", _TRAILERS.sub("", text))
+    if len(text) > SHORT_LABEL_CHARS:
+        words, kept = text.split(), ""
+        for word in words:
+            if len(kept) + len(word) + 1 > SHORT_LABEL_CHARS:
+                break
+            kept = f"{kept} {word}".strip()
+        text = (kept or text[:SHORT_LABEL_CHARS]).rstrip(",;:") + "…"
+    return (text[:1].upper() + text[1:]) if text else question.id
+
+
 def default_title(question: Question, metric_type: str | MetricType) -> str:
-    """"NPS · How likely are you to recommend…" (question text cut at 80 characters)."""
+    """"NPS · Recommend Journey Pulse", "CSAT · Billing": the type and the question's short label, short
+    enough for a lane card; the wizard and the metric page let the user change it."""
+    return f"{TYPE_NAMES[_metric_type(metric_type)]} · {short_label(question)}"
+
+
+def _old_default_title(question: Question, metric_type: MetricType) -> str:
+    """The default before short labels (whole question text), to recognise titles nobody edited."""
     text = question.text if len(question.text) <= 80 else question.text[:79].rstrip() + "…"
     if question.row_label:
         text = f"{question.row_label}: {text}" if len(text) < 60 else question.row_label
-    return f"{TYPE_NAMES[_metric_type(metric_type)]} · {text}"
+    return f"{TYPE_NAMES[metric_type]} · {text}"
+
+
+def shorten_default_titles(settings: Settings) -> int:
+    """Give metrics still carrying the old whole-question default title the short default (titles a user
+    typed are left alone). Idempotent; run at start. Returns how many titles changed."""
+    changed = 0
+    for metric in list_metrics(settings):
+        try:
+            question = cached_question(settings, metric.survey_id, metric.question_id)
+        except NotFound:
+            continue
+        if metric.title == _old_default_title(question, metric.type):
+            update_metric(settings, metric.id, title=default_title(question, metric.type))
+            changed += 1
+    return changed
 
 
 def create_metric(settings: Settings, survey_id: str, question_id: str, metric_type: str | MetricType, *,

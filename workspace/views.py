@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from scoring import Score
+from scoring import Score, format_value
 from scoring.trends import compare_periods
 from workspace import downloads, journeys, metrics, runs, scores
 from workspace.catalog import survey_name
 from workspace.config import Settings
 from workspace.metrics import Metric
-from workspace.scores import NO_FILTER, ScoreFilter
+from workspace.scores import NO_FILTER, MetricCard, ScoreFilter
 from workspace.wizard import mapping_from_table
 
 LIBRARY_COLUMNS = ["id", "title", "type", "survey", "question", "score", "n", "interval", "trend",
@@ -124,6 +124,22 @@ def answers_csv(settings: Settings, metric: Metric, flt: ScoreFilter = NO_FILTER
 def answers_file_name(metric: Metric) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", metric.title).strip("-").lower()[:60] or "metric"
     return f"{slug}-answers-{dt.date.today().isoformat()}.csv"
+
+
+def target_text(card: MetricCard) -> str:
+    """"target 40.0, higher is better" (the target in the score's own format)."""
+    return f"target {format_value(card.type, card.target)}, {card.direction} is better"
+
+
+def target_mark(card: MetricCard) -> str | None:
+    """"below target 40", "on target 40", "above target 3.00" (when lower is better); None without a
+    target or a score."""
+    if card.target is None or card.on_target is None:
+        return None
+    shown = format_value(card.type, card.target)
+    if card.on_target:
+        return f"on target {shown}"
+    return f"{'below' if card.direction == 'higher' else 'above'} target {shown}"
 
 
 def step_options(settings: Settings) -> dict[int, str]:
