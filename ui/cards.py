@@ -101,6 +101,19 @@ def tone(card: MetricCard) -> str:
     return "Neutral" if value >= poor else "Negative"
 
 
+def marks(card: MetricCard) -> list[tuple[str, str]]:
+    """The marks beside a score, as (kind, words): its tone, its target, low confidence — each its own mark."""
+    if card.score.value is None:
+        return [("target", target_text(card))] if card.target is not None else []
+    out = [("tone", tone(card))]
+    mark = target_mark(card)
+    if mark:
+        out.append(("target", mark))
+    if card.low_confidence:
+        out.append(("low", "Low confidence"))
+    return out
+
+
 def metric_card(card: MetricCard, *, key: str, link: bool = True) -> None:
     """One metric's card (library, metric page). `key` keeps widget ids unique."""
     feel = tone(card)
@@ -109,16 +122,8 @@ def metric_card(card: MetricCard, *, key: str, link: bool = True) -> None:
         st.markdown(f"**{plain(card.title)}**")
         st.markdown(f"## :{colour}[{card.display}]")
         st.caption(" · ".join([card.type_name, card.n_display] + ([card.interval_display] if card.interval_display else [])))
-        flags = []
-        if card.score.value is not None:
-            flags.append(f":{colour}-badge[{feel}]")
-        mark = target_mark(card)
-        if mark:
-            flags.append(f":{'gray' if card.on_target else 'violet'}-badge[{mark}]")
-        elif card.target is not None:
-            flags.append(f":gray-badge[{target_text(card)}]")
-        if card.low_confidence and card.score.value is not None:
-            flags.append(":orange-badge[:material/warning: Low confidence (n < 30)]")
+        badge = {"tone": colour, "target": "gray" if card.on_target is not False else "violet", "low": "orange"}
+        flags = [f":{badge[kind]}-badge[{words}{' (n < 30)' if kind == 'low' else ''}]" for kind, words in marks(card)]
         if flags:
             st.markdown(" ".join(flags))
         st.caption(f"{card.sync_status} · last sync {ago(card.last_sync)}")
@@ -186,14 +191,8 @@ ROWS_PER_CARD = 4
 def _lane_card(card: MetricCard, column: int, row: int) -> str:
     e = html.escape
     feel = tone(card)
-    marks = []
-    if card.score.value is not None:
-        marks.append(f'<span class="jp-mark jp-feel">{e(feel)}</span>')
-    mark = target_mark(card)
-    if mark:
-        marks.append(f'<span class="jp-mark jp-target">{e(mark)}</span>')
-    if card.low_confidence and card.score.value is not None:
-        marks.append('<span class="jp-mark jp-low" title="Fewer than 30 respondents">Low confidence</span>')
+    css = {"tone": "jp-feel", "target": "jp-target", "low": "jp-low"}
+    spans = "".join(f'<span class="jp-mark {css[kind]}">{e(words)}</span>' for kind, words in marks(card))
     meta = " · ".join(x for x in (card.type_name, card.n_display, card.interval_display) if x)
     return (f'<a class="jp-card jp-tone-{feel.replace(" ", "-").lower()}" href="metric?id={card.metric_id}" '
             f'style="grid-column: {column}; grid-row: {row} / span {ROWS_PER_CARD}" '
@@ -201,7 +200,7 @@ def _lane_card(card: MetricCard, column: int, row: int) -> str:
             f'<span class="jp-title">{e(card.title)}</span>'
             f'<span class="jp-score">{e(card.display)}</span>'
             f'<span class="jp-meta">{e(meta)}</span>'
-            f'<span class="jp-marks">{"".join(marks)}</span></a>')
+            f'<span class="jp-marks">{spans}</span></a>')
 
 
 def lane_html(stages: list[tuple[str, list[tuple[int, str, list[MetricCard]]]]], can_add: bool) -> str:
