@@ -123,7 +123,7 @@ def test_pyualtrics_from_pypi_lists_surveys_and_exports_responses_unchanged(sand
     client = Qualtrics(qualtricsUrl=f"{sandbox.base_url}/API/v3", qualtricsToken=sandbox.api_token)
     assert client.who_am_i(skipAPICalls=True).id == sandbox.user_id
     surveys = client.get_surveys(skipAPICalls=True)
-    assert len(surveys) == 134  # it followed nextPage/offset across both pages
+    assert len(surveys) == 136  # it followed nextPage/offset across both pages
     survey = client.get_survey(survey_id=sandbox.survey_ids["nps"])
     responses = survey.get_responses(folderName=str(tmp_path), skipAPICalls=True)
     expected = sandbox.expected_answers(sandbox.survey_ids["nps"], "QID1")

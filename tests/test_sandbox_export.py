@@ -136,12 +136,19 @@ def test_csv_metadata_header_rows_equal_the_real_export(sandbox):
     assert all(json.loads(cell)["ImportId"] for cell in rows[2])
 
 
-def test_csv_header_rows_without_time_zone_match_the_real_sample(sandbox):
+def test_csv_header_rows_without_time_zone_say_z_like_real_api_exports(sandbox):
+    """Exports the API made without timeZone (qualtRics cassettes, 2020-2022) mark their dates ``"timeZone":"Z"``."""
     sample = list(csv.reader(io.StringIO(shared_fixture("qualtrics-real/sample.csv").read_text(), newline="")))
     _, content, _ = export(sandbox, "ces")
     rows = rows_of(unzip(content)[1])
     assert rows[0][:17] == sample[0][:17]
-    assert rows[2][:17] == sample[2][:17]  # no timeZone key when none was asked for
+    mine = {json.loads(cell)["ImportId"]: json.loads(cell) for cell in rows[2]}
+    for name in ("ro_cats_labels_2020.zip", "ro_api_test_project_headers_only_2020.zip"):
+        with zipfile.ZipFile(shared_fixture(f"qualtrics-corpus/exports/{name}")) as archive:
+            recorded = rows_of(archive.read(archive.namelist()[0]))[2]
+        metadata = [json.loads(cell) for cell in recorded if json.loads(cell)["ImportId"] in mine]
+        assert len(metadata) >= 8 and all(mine[m["ImportId"]] == m for m in metadata), name
+    assert mine["recordedDate"] == {"ImportId": "recordedDate", "timeZone": "Z"}
 
 
 def test_nps_columns_follow_the_real_nps_export_pattern(sandbox):

@@ -1,6 +1,9 @@
-"""``python -m qualtrics.sandbox [--port N] [--seed N] [--responses N] [--live] [--redirect-uri URI]...``
+"""``python -m qualtrics.sandbox [--port N] [--seed N] [--responses N] [--live] [--redirect-uri URI]...
+[--definitions DIR]``
 
 Prints the four ``KEY=value`` lines of design.md §4 (paste them into a shell), then serves until Ctrl-C or SIGTERM.
+``--definitions DIR`` adds every QSF file of DIR as a survey of the account; files it cannot read are named on
+stderr and left out.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds between live responses (default 3)")
     parser.add_argument("--redirect-uri", action="append", default=None,
                         help="allowed OAuth redirect URI (repeatable; default $PULSE_URL/api/qualtrics/callback)")
+    parser.add_argument("--definitions", metavar="DIR", default=None,
+                        help="add every .qsf file of DIR as a survey (served as the file has it, with responses)")
     args = parser.parse_args(argv)
     if args.responses is not None and args.responses < 0:
         parser.error("--responses must not be negative")
@@ -37,8 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    sandbox = Sandbox(seed=args.seed, responses=args.responses, live=args.live, live_interval=args.live_interval,
-                      redirect_uris=tuple(args.redirect_uri or [default_redirect_uri()]))
+    try:
+        sandbox = Sandbox(seed=args.seed, responses=args.responses, live=args.live, live_interval=args.live_interval,
+                          redirect_uris=tuple(args.redirect_uri or [default_redirect_uri()]),
+                          definitions=args.definitions)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for problem in sandbox.definition_problems:
+        print(f"Skipped {problem}", file=sys.stderr)
+    for survey in sandbox.imported:
+        print(f"Loaded {survey.id} {survey.name!r} ({len(survey.questions)} answer columns)", file=sys.stderr)
     try:
         sandbox.start(port=args.port)
     except OSError as exc:

@@ -24,16 +24,17 @@ from .catalog import ACCOUNT_USER_ID_SUFFIX, Catalog, SurveySpec, stable_id
 from .export import ContinuationTokens, Exporter
 from .faults import FaultCounter, Faults
 from .generator import ResponseStore, answer_slots
+from .imported import LoadProblem, load_definitions
 from .oauth import AuthorizationServer, Client
 from .server import CONTROL_HEADER, SandboxHTTPServer
 from .survey_link import LINK_EMBEDDED_DEFAULTS, read_answers
 
 DEMO_CLIENT_ID = "journey-pulse-sandbox"
 DEMO_CLIENT_SECRET = "sandbox-client-secret-not-for-production"
-DEMO_API_TOKEN = "sandbox-api-token-0123456789abcdef"
+DEMO_API_TOKEN = "SandboxApiToken0123456789abcdefghijKLMNO"  # 40 alphanumerics, like real tokens
 DEMO_CLIENT_NAME = "Journey Pulse"
 DEFAULT_REDIRECT_URI = "http://localhost:8501/api/qualtrics/callback"
-ROLES = ("nps", "csat", "ces", "matrix")
+ROLES = ("nps", "csat", "ces", "matrix", "loop", "carry")
 
 
 def default_redirect_uri(env: dict[str, str] | None = None) -> str:
@@ -64,11 +65,20 @@ class Sandbox:
         redirect_uris: tuple[str, ...] | list[str] = (DEFAULT_REDIRECT_URI,),
         live_interval: float = 3.0,
         today: dt.date | None = None,
+        definitions: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``definitions``: a folder whose ``*.qsf`` files become surveys of the account (`imported.py`); files
+        that cannot be read are listed in ``definition_problems`` and left out. A missing folder raises
+        FileNotFoundError."""
         day = today or dt.datetime.now(dt.timezone.utc).date()
         self.anchor = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
         self.seed = seed
         self.catalog = Catalog.build(seed, self.anchor, responses)
+        self.definition_problems: list[LoadProblem] = []
+        if definitions is not None:
+            loaded, self.definition_problems = load_definitions(definitions, seed, self.anchor,
+                                                                {s.id for s in self.catalog.surveys})
+            self.catalog.add_after_demo(loaded)
         self.store = ResponseStore(seed, self.anchor)
         self.faults = Faults()
         self.fault_counter = FaultCounter(self.faults)
@@ -161,6 +171,11 @@ class Sandbox:
     @property
     def surveys(self) -> dict[str, str]:
         return self.survey_ids
+
+    @property
+    def imported(self) -> list[SurveySpec]:
+        """The surveys loaded from ``definitions``, in file-name order."""
+        return [s for s in self.catalog.surveys if s.role == "imported"]
 
     def survey(self, survey: str) -> SurveySpec:
         """A survey by role ("nps"...) or id."""
@@ -268,3 +283,10 @@ class Sandbox:
         from .ground_truth import known_scores
 
         return known_scores(self)
+
+    def known_score(self, survey: str, question_id: str, metric_type: str) -> float:
+        """The score of any answer column (``QID15``, ``QID1_3``, ``2_QID1``) as an nps/csat/ces metric, with
+        the survey's not-an-answer choice excluded (ground_truth.py)."""
+        from .ground_truth import known_score
+
+        return known_score(self, survey, question_id, metric_type)

@@ -1,5 +1,6 @@
-"""The sandbox account's surveys: four demo surveys (NPS, CSAT, CES, touchpoint matrix), a long tail of small
-archive surveys so that survey listing really pages, and one survey owned by someone else.
+"""The sandbox account's surveys: six demo surveys (NPS, CSAT, CES, touchpoint matrix, loop & merge, carry-forward
+matrix), a long tail of small archive surveys so that survey listing really pages, and one survey owned by someone
+else. Surveys loaded from QSF files (``--definitions``) come from `imported.py`.
 
 Surveys are described once here, as plain records; `definitions.py` renders them in the two JSON shapes of the
 real API and `generator.py` fills them with responses. Ids and dates derive from the seed and from today's UTC
@@ -65,7 +66,14 @@ class RatingModel:
 
 @dataclass(frozen=True)
 class QuestionSpec:
-    """A question. ``kind``: "nps" (MC/NPS 0-10), "mc" (single answer), "matrix" (Likert rows), "text" (TE)."""
+    """A question. ``kind``: "nps" (MC/NPS 0-10), "mc" (single answer), "matrix" (Likert rows), "text" (TE),
+    "multi" (multiple answer, MAVR: the source of a carry-forward matrix, its selections are the rows rated).
+
+    ``loop`` names the fields of the loop & merge block the question sits in (one iteration per field); its
+    answers then appear once per iteration, prefixed ``1_``, ``2_``… as real exports prefix them. A matrix with
+    ``carried_from`` shows as rows the choices selected in that question, ids ``x1``… (Qualtrics' carry-forward).
+    ``parent`` is the survey question a generated column belongs to (surveys loaded from a QSF, whose trackable
+    columns come one by one from `qualtrics.definitions`); exports are requested by it."""
 
     qid: str
     tag: str  # DataExportTag
@@ -79,6 +87,14 @@ class QuestionSpec:
     themes: tuple[str, ...] = ()  # for text questions: "good" half then "bad" half of the phrasings
     answer_probability: float = 0.97  # finished respondents still skip non-forced questions sometimes
     force_response: bool = False
+    loop: tuple[str, ...] = ()
+    carried_from: str | None = None
+    parent: str | None = None
+
+    @property
+    def export_qid(self) -> str:
+        """The id an export request names this question by (``questionIds``)."""
+        return self.parent or self.qid
 
     @property
     def text(self) -> str:
@@ -86,15 +102,15 @@ class QuestionSpec:
 
     @property
     def selector(self) -> str:
-        return {"nps": "NPS", "mc": "SAVR", "matrix": "Likert", "text": "ESTB"}[self.kind]
+        return {"nps": "NPS", "mc": "SAVR", "matrix": "Likert", "text": "ESTB", "multi": "MAVR"}[self.kind]
 
     @property
     def question_type(self) -> str:
-        return {"nps": "MC", "mc": "MC", "matrix": "Matrix", "text": "TE"}[self.kind]
+        return {"nps": "MC", "mc": "MC", "matrix": "Matrix", "text": "TE", "multi": "MC"}[self.kind]
 
     @property
     def sub_selector(self) -> str | None:
-        return {"nps": None, "mc": "TX", "matrix": "SingleAnswer", "text": None}[self.kind]
+        return {"nps": None, "mc": "TX", "matrix": "SingleAnswer", "text": None, "multi": "TX"}[self.kind]
 
     @property
     def has_custom_recodes(self) -> bool:
@@ -107,7 +123,7 @@ class SurveySpec:
 
     id: str
     name: str
-    role: str  # "nps" | "csat" | "ces" | "matrix" | "archive" | "foreign"
+    role: str  # "nps" | "csat" | "ces" | "matrix" | "loop" | "carry" | "archive" | "foreign" | "imported"
     number: int  # feeds the response generator's random streams
     owner_id: str
     created: dt.datetime
@@ -119,6 +135,8 @@ class SurveySpec:
     visible: bool = True
     embedded_fields: tuple[str, ...] = ("region", "channel")
     text_driver: str | None = None  # qid whose rating steers the tone of open-text answers
+    trashed: tuple[QuestionSpec, ...] = ()  # in the Trash block: in the definition, never shown nor exported
+    qsf: dict | None = None  # a survey loaded from a QSF file: its definition, served as the file has it
 
     def question(self, qid: str) -> QuestionSpec:
         for q in self.questions:
@@ -307,6 +325,58 @@ def _matrix_survey(seed: int, created: dt.datetime) -> SurveySpec:
     return _demo_survey(seed, "matrix", 4, "Customer Journey Touchpoints", created, 7, (matrix, improve), 480, "QID1_3")
 
 
+FEATURES = ("Dashboards", "Alerts", "Exports")
+CHANNEL_CHOICES = ("Website", "Email", "Phone", "Chat")
+
+
+def _loop_survey(seed: int, created: dt.datetime) -> SurveySpec:
+    """A loop & merge block: one satisfaction question asked once per feature (columns 1_QID1, 2_QID1, 3_QID1)."""
+    rating = QuestionSpec(
+        qid="QID1",
+        tag="Q1",
+        html="How satisfied are you with <b>${lm://Field/1}</b>?",
+        kind="mc",
+        choices=tuple(ChoiceSpec(str(i + 1), label, str(i + 1)) for i, label in enumerate(_SATISFACTION)),
+        row_models=(RatingModel(3.8, 4.2, 0.9), RatingModel(3.1, 3.4, 1.1), RatingModel(3.5, 3.6, 1.0)),
+        loop=FEATURES,
+        answer_probability=0.95,
+    )
+    wish = QuestionSpec(
+        qid="QID2",
+        tag="Q2",
+        html="Which feature should we improve next?",
+        kind="text",
+        themes=_MATRIX_THEMES,
+        answer_probability=0.5,
+    )
+    return _demo_survey(seed, "loop", 5, "Feature Satisfaction (loop & merge)", created, 4, (rating, wish), 360,
+                        "1_QID1")
+
+
+def _carry_survey(seed: int, created: dt.datetime) -> SurveySpec:
+    """A carry-forward matrix: the channels a respondent selected in QID1 come back as rows x1… of QID2."""
+    used = QuestionSpec(
+        qid="QID1",
+        tag="Q1",
+        html="Which channels did you use to contact us?",
+        kind="multi",
+        choices=tuple(ChoiceSpec(str(i + 1), name, str(i + 1)) for i, name in enumerate(CHANNEL_CHOICES)),
+    )
+    rated = QuestionSpec(
+        qid="QID2",
+        tag="Q2",
+        html="How satisfied were you with each channel you used?",
+        kind="matrix",
+        choices=tuple(ChoiceSpec(str(i + 1), label, str(i + 1)) for i, label in enumerate(_SATISFACTION)),
+        rows=tuple(ChoiceSpec(f"x{i + 1}", name, str(i + 1)) for i, name in enumerate(CHANNEL_CHOICES)),
+        row_models=(RatingModel(3.9, 4.0, 0.9), RatingModel(3.4, 3.7, 1.0), RatingModel(3.0, 3.6, 1.2),
+                    RatingModel(4.1, 4.3, 0.8)),
+        carried_from="QID1",
+        answer_probability=0.6,  # a row shows only when its channel was selected
+    )
+    return _demo_survey(seed, "carry", 6, "Contact Channels (carry forward)", created, 6, (used, rated), 420, "QID2_x1")
+
+
 def _archive_survey(seed: int, k: int, anchor: dt.datetime) -> SurveySpec:
     created = anchor - dt.timedelta(days=400 + 3 * k)
     question = QuestionSpec(
@@ -350,6 +420,8 @@ class Catalog:
             _csat_survey(seed, created),
             _ces_survey(seed, created),
             _matrix_survey(seed, created),
+            _loop_survey(seed, created),
+            _carry_survey(seed, created),
             *(_archive_survey(seed, k, anchor) for k in range(ARCHIVE_SURVEYS)),
         ]
         foreign = _archive_survey(seed, ARCHIVE_SURVEYS, anchor)
@@ -366,6 +438,11 @@ class Catalog:
             )
         )
         return cls(seed=seed, anchor=anchor, surveys=surveys)
+
+    def add_after_demo(self, surveys: list[SurveySpec]) -> None:
+        """Put ``surveys`` right after the demo surveys, so the first page of the survey list shows them."""
+        at = next((i for i, s in enumerate(self.surveys) if s.role == "archive"), len(self.surveys))
+        self.surveys[at:at] = surveys
 
     def get(self, survey_id: str) -> SurveySpec | None:
         for s in self.surveys:

@@ -75,8 +75,8 @@ class ExportRequest:
         fmt = body.get("format")
         if fmt not in FORMATS:
             raise ExportRequestError("format must be one of csv, json, ndjson (the sandbox exports no spss/tsv/xml)")
-        qids = {q.qid for q in survey.questions}
-        question_ids = body.get("questionIds", [q.qid for q in survey.questions])
+        qids = {q.export_qid for q in survey.questions}
+        question_ids = body.get("questionIds", sorted(qids))
         if not isinstance(question_ids, list) or any(q not in qids for q in question_ids):
             raise ExportRequestError(f"Invalid questionIds: {question_ids!r}")
         metadata_ids = body.get("surveyMetadataIds", list(METADATA_IDS))
@@ -98,7 +98,7 @@ class ExportRequest:
             pass  # a last export with a token that asks for no new token is legal
         return cls(
             format=fmt,
-            question_ids=tuple(q.qid for q in survey.questions if q.qid in set(question_ids)),
+            question_ids=tuple(dict.fromkeys(q.export_qid for q in survey.questions if q.export_qid in set(question_ids))),
             metadata_ids=tuple(m for m in METADATA_IDS if m in set(metadata_ids)),
             embedded_ids=tuple(e for e in survey.embedded_fields if e in set(embedded_ids)),
             start_ms=_parse_time(body["startDate"], "startDate") if body.get("startDate") else None,

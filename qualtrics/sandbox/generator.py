@@ -36,12 +36,28 @@ LOCATIONS = (
 
 
 def answer_slots(question: QuestionSpec) -> list[str]:
-    """Keys under which a question's answers appear in exports: QID1, QID1_3 (matrix row), QID2_TEXT."""
+    """Keys under which a question's answers appear in exports: QID1, QID1_3 (matrix row), QID2_x1 (carried-forward
+    row), QID2_TEXT, 2_QID1 (second loop & merge iteration). A multiple-answer question has none of its own: its
+    selections are the rows its carry-forward matrix shows (see `layout`)."""
     if question.kind == "matrix":
-        return [f"{question.qid}_{row.id}" for row in question.rows]
-    if question.kind == "text":
-        return [f"{question.qid}_TEXT"]
-    return [question.qid]
+        slots = [f"{question.qid}_{row.id}" for row in question.rows]
+    elif question.kind == "text":
+        slots = [f"{question.qid}_TEXT"]
+    elif question.kind == "multi":
+        slots = []
+    else:
+        slots = [question.qid]
+    if question.loop:
+        return [f"{n}_{slot}" for n in range(1, len(question.loop) + 1) for slot in slots]
+    return slots
+
+
+def slot_models(question: QuestionSpec) -> list:
+    """The `RatingModel` of each answer slot: a matrix's per row, a looped question's per iteration."""
+    slots = answer_slots(question)
+    if question.row_models:
+        return [question.row_models[i % len(question.row_models)] for i in range(len(slots))]
+    return [question.model] * len(slots)
 
 
 @dataclass
@@ -138,8 +154,7 @@ def generate_block(
     tones: dict[str, np.ndarray] = {}
     for position, question in enumerate(survey.questions):
         shown = reached > position
-        models = question.row_models if question.kind == "matrix" else (question.model,)
-        for slot, model in zip(answer_slots(question), models):
+        for slot, model in zip(answer_slots(question), slot_models(question)):
             skip = rng.random(n) >= question.answer_probability
             if question.force_response:
                 skip &= finished == 0

@@ -86,6 +86,8 @@ class Column:
     labels: Callable[[Block], np.ndarray] | None = None
     displayed: str | None = None  # '"key":[...]' displayedValues fragment of a choice field
     question: bool = False  # listed in displayedFields when shown
+    in_csv: bool = True  # a multiple-answer question is one JSON field but one CSV column per choice
+    in_json: bool = True
 
 
 class Table:
@@ -172,8 +174,8 @@ def _metadata_table(field_id: str) -> tuple[Table, Callable[[Block], np.ndarray]
 
 def _metadata_column(field_id: str, name: str, label: str, time_zone: str | None) -> Column:
     import_id = {"ImportId": field_id}
-    if field_id in _DATE_FIELDS and time_zone:
-        import_id["timeZone"] = time_zone
+    if field_id in _DATE_FIELDS:  # an export requested without timeZone is in UTC and says "Z" (real exports)
+        import_id["timeZone"] = time_zone or "Z"
     table = _metadata_table(field_id)
     if table is not None:
         return table[0].column(name, label, import_id, field_id, table[1])
@@ -216,35 +218,90 @@ def _embedded_column(name: str, values: tuple[str, ...], index: Callable[[Block]
     return Table(name, list(values), None, list(values)).column(name, name, {"ImportId": name}, name, index)
 
 
+def _multi_columns(q: QuestionSpec, survey: SurveySpec) -> list[Column]:
+    """A multiple-answer question: one CSV column per choice ("1" when selected, the breakout real exports make
+    by default), one JSON field listing the selected choice ids. Selected = rated in the matrix that carries
+    the selections forward (its rows ``x<choice id>``)."""
+    matrix = next((m for m in survey.questions if m.carried_from == q.qid), None)
+    slots = [f"{matrix.qid}_x{c.id}" if matrix else "" for c in q.choices]
+
+    def selected(b: Block, slot: str) -> np.ndarray:
+        return b.answers[slot] >= 0 if slot in b.answers else np.zeros(len(b), dtype=bool)
+
+    columns = []
+    for c, slot in zip(q.choices, slots):
+        key = f"{q.qid}_{c.id}"
+        table = Table(key, ["1"], [c.label], [1])
+        column = table.column(f"{q.tag}_{c.id}", f"{q.text} - Selected Choice - {c.label}",
+                              {"ImportId": q.qid, "choiceId": c.id}, key,
+                              lambda b, slot=slot: np.where(selected(b, slot), 0, -1))
+        column.in_json = False
+        columns.append(column)
+    combos = range(1 << len(q.choices))
+    ids = [[c.id for i, c in enumerate(q.choices) if mask >> i & 1] for mask in combos]
+    labels = [[c.label for i, c in enumerate(q.choices) if mask >> i & 1] for mask in combos]
+
+    def bitmask(b: Block) -> np.ndarray:
+        mask = sum((selected(b, slot).astype(np.int64) << i for i, slot in enumerate(slots)),
+                   np.zeros(len(b), dtype=np.int64))
+        return np.where(mask == 0, -1, mask)
+
+    table = Table(q.qid, [""] * len(ids), None, ids, labels)
+    column = table.column(q.qid, q.text, {"ImportId": q.qid}, q.qid, bitmask,
+                          [_number(c.recode) for c in q.choices], question=True)
+    column.in_csv = False
+    return [*columns, column]
+
+
+def _label(q: QuestionSpec, slot: str) -> str:
+    """The question-text header of a slot: a loop iteration's text has its loop field piped in."""
+    if not q.loop:
+        return q.text
+    return q.text.replace("${lm://Field/1}", q.loop[int(slot.split("_", 1)[0]) - 1])
+
+
 def build_columns(survey: SurveySpec, question_ids: tuple[str, ...], metadata_ids: tuple[str, ...],
                   embedded_ids: tuple[str, ...], time_zone: str | None,
                   vocabulary: dict[str, tuple[str, ...]] | None = None) -> list[Column]:
     """The export's columns; ``vocabulary`` (`ResponseStore.vocabulary`) holds the values of open-text slots and
-    embedded fields, including those given through the survey link (default: the built-in ones)."""
+    embedded fields, including those given through the survey link (default: the built-in ones). Column names
+    are the ImportIds with the question id replaced by its export tag: ``1_QID1`` -> ``1_Q1``, ``QID2_x1`` ->
+    ``Q2_x1``."""
     vocabulary = vocabulary if vocabulary is not None else base_vocabulary(survey)
     by_id = {m[0]: m for m in METADATA}
     columns = [_metadata_column(*by_id[m], time_zone) for m in metadata_ids]
     for q in survey.questions:
-        if q.qid not in question_ids:
+        if q.export_qid not in question_ids:
             continue
+        slots = answer_slots(q)
+
+        def name(slot: str, q: QuestionSpec = q) -> str:
+            return slot.replace(q.qid, q.tag, 1)
+
         if q.kind == "nps":
-            columns.append(_nps_group_column(f"{q.tag}_NPS_GROUP", f"{q.text} - Group", f"{q.qid}_NPS_GROUP", q.qid))
-            columns.append(_choice_column(q.tag, q.text, q.qid, q))
+            for slot in slots:
+                columns.append(_nps_group_column(f"{name(slot)}_NPS_GROUP", f"{_label(q, slot)} - Group",
+                                                 f"{slot}_NPS_GROUP", slot))
+                columns.append(_choice_column(name(slot), _label(q, slot), slot, q))
         elif q.kind == "mc":
-            columns.append(_choice_column(q.tag, q.text, q.qid, q))
+            columns.extend(_choice_column(name(slot), _label(q, slot), slot, q) for slot in slots)
         elif q.kind == "matrix":
-            for row, slot in zip(q.rows, answer_slots(q)):
-                columns.append(_choice_column(f"{q.tag}_{row.id}", f"{q.text} - {row.label}", slot, q))
+            for row, slot in zip(q.rows * max(len(q.loop), 1), slots):
+                columns.append(_choice_column(name(slot), f"{_label(q, slot)} - {row.label}", slot, q))
+        elif q.kind == "multi":
+            columns.extend(_multi_columns(q, survey))
         else:
-            slot = answer_slots(q)[0]
+            slot = slots[0]
             columns.append(_text_column(q.tag, q.text, slot, vocabulary[slot]))
     sources = {"region": lambda b: b.region, "channel": lambda b: b.channel}
-    for name in embedded_ids:
-        columns.append(_embedded_column(name, vocabulary[name], sources[name]))
+    blank = lambda b: np.full(len(b), -1)  # noqa: E731 - fields a loaded QSF declares are never set
+    for field_name in embedded_ids:
+        columns.append(_embedded_column(field_name, vocabulary.get(field_name, ()), sources.get(field_name, blank)))
     return columns
 
 
 def csv_header(columns: list[Column]) -> str:
+    columns = [c for c in columns if c.in_csv]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
@@ -254,12 +311,13 @@ def csv_header(columns: list[Column]) -> str:
 
 
 def csv_rows(block: Block, columns: list[Column], options: Options) -> str:
-    cells = [c.cells(block, options) for c in columns]
+    cells = [c.cells(block, options) for c in columns if c.in_csv]
     return "".join(",".join(row) + "\r\n" for row in zip(*cells))
 
 
 def json_records(block: Block, columns: list[Column]) -> list[str]:
     """One JSON object per response, as text (the caller joins them into JSON or NDJSON)."""
+    columns = [c for c in columns if c.in_json]
     ids = block.response_id.tolist()
     values = [c.values(block).tolist() for c in columns]
     labels = [c.labels(block).tolist() for c in columns if c.labels is not None]

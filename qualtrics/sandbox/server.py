@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qualtrics.permissions import REQUIRED_PERMISSIONS, user_permissions
 
 from .consent import consent_page, error_page
-from .definitions import get_survey, list_element, survey_definition
+from .definitions import get_survey, list_element, survey_definition, survey_qsf
 from .export import FORMATS, ExportRequest, ExportRequestError
 from .oauth import OAuthError, RedirectError
 from .survey_link import AnswerError, form_page, link_embedded, not_found_page, thanks_page
@@ -359,8 +359,11 @@ class Handler(BaseHTTPRequestHandler):
         survey = self._survey(survey_id)
         self._ok(get_survey(survey, self.sb.store.total(survey)))
 
-    def _definition(self, survey_id: str, **_: Any) -> None:
-        self._ok(survey_definition(self._survey(survey_id), self.base_url()))
+    def _definition(self, survey_id: str, query: dict[str, str], **_: Any) -> None:
+        survey = self._survey(survey_id)
+        if query.get("format") == "qsf":
+            return self._ok(survey_qsf(survey, self.base_url()))
+        self._ok(survey_definition(survey, self.base_url()))
 
     def _export_start(self, survey_id: str, body: bytes, **_: Any) -> None:
         survey = self._survey(survey_id)

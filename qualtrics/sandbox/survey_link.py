@@ -155,18 +155,26 @@ def _group(qid: str, heading: str, content: str) -> str:
 
 
 def _rating(question: QuestionSpec, values: Mapping[str, str]) -> str:
-    slot = question.qid
+    """One radio group per answer slot: a question in a loop & merge block is asked once per loop field."""
+    return "".join(_rating_group(question, slot, values) for slot in answer_slots(question))
+
+
+def _rating_group(question: QuestionSpec, slot: str, values: Mapping[str, str]) -> str:
     chosen = values.get(slot)
     required = question.force_response
+    heading = _heading(question)
+    if question.loop:  # "${lm://Field/1}" is the loop field of this iteration
+        field = question.loop[int(slot.split("_", 1)[0]) - 1]
+        heading = heading.replace(escape("${lm://Field/1}"), escape(field))
     if question.kind == "nps":
         buttons = "".join(_radio(slot, c.id, c.label, chosen == c.id, required) for c in question.choices)
         ends = "".join(f"<span>{escape(e)}</span>" for e in _NPS_ENDS)
-        return _group(slot, _heading(question), f'<div class="scale nps">{buttons}</div><div class="ends">{ends}</div>')
+        return _group(slot, heading, f'<div class="scale nps">{buttons}</div><div class="ends">{ends}</div>')
     options = "".join(
         _radio(slot, c.id, c.label, chosen == c.id, required, "na" if c.id == question.na_choice else "")
         for c in question.choices
     )
-    return _group(slot, _heading(question), f'<div class="options">{options}</div>')
+    return _group(slot, heading, f'<div class="options">{options}</div>')
 
 
 def _matrix(question: QuestionSpec, values: Mapping[str, str]) -> str:
@@ -195,7 +203,8 @@ def form_page(survey: SurveySpec, action: str, embedded: Mapping[str, str],
               problems: list[str] | tuple[str, ...] = (), values: Mapping[str, str] | None = None) -> str:
     """The survey as a form posting to ``action``; ``problems`` and ``values`` re-show a refused submission."""
     values = values or {}
-    render = {"nps": _rating, "mc": _rating, "matrix": _matrix, "text": _text}
+    # a multiple-answer question is answered by rating the rows it carries forward
+    render = {"nps": _rating, "mc": _rating, "matrix": _matrix, "text": _text, "multi": lambda q, v: ""}
     parts = [f"    <h1>{escape(survey.name)}</h1>"]
     if problems:
         items = "".join(f"<li>{escape(p)}</li>" for p in problems)
