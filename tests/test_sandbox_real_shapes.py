@@ -151,3 +151,38 @@ def test_qsf_format_has_the_real_qsf_elements(sandbox):
     pascal = definition(sandbox, "matrix")
     assert {e["PrimaryAttribute"]: e["Payload"] for e in mine["SurveyElements"] if e["Element"] == "SQ"} == \
         pascal["Questions"]
+
+
+def test_nps_choices_are_a_list_in_the_definition_and_objects_in_the_camelcase_survey(sandbox):
+    nps = definition(sandbox, "nps")["Questions"]["QID1"]
+    assert nps["Choices"] == [{"Display": str(v)} for v in range(11)]
+    assert nps["ChoiceOrder"] == [str(v) for v in range(11)]
+    camel = api_session(sandbox).get(f"{sandbox.base_url}/API/v3/surveys/{sandbox.survey_ids['nps']}").json()
+    assert list(camel["result"]["questions"]["QID1"]["choices"]) == [str(v) for v in range(11)]
+    if CORPUS.is_dir():  # the real QSF NPS (2019) and the real camelCase NPS (2025) have these exact shapes
+        real = qsf_question(corpus_qsf("sp_test_survey_2019_full.qsf"), "QID15")
+        assert type(nps["Choices"]) is type(real["Choices"]) and nps["Choices"] == real["Choices"]
+        assert nps["ChoiceOrder"] == real["ChoiceOrder"]
+        legacy = json.loads((CORPUS / "api" / "legacy_cats_nps_2025.json").read_text())["result"]
+        assert isinstance(legacy["questions"]["QID18"]["choices"], dict)
+
+
+def test_trash_block_holds_a_question_the_flow_camelcase_and_exports_leave_out(sandbox):
+    pascal = definition(sandbox, "nps")
+    (trash,) = [b for b in pascal["Blocks"].values() if b["Type"] == "Trash"]
+    assert trash["Description"] == "Trash / Unused Questions" and "Options" not in trash
+    assert [e["QuestionID"] for e in trash["BlockElements"]] == ["QID3"]
+    assert "QID3" in pascal["Questions"]
+    assert trash["ID"] not in {f.get("ID") for f in pascal["SurveyFlow"]["Flow"]}
+    recorded = json.loads((REAL_FIXTURES / "survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json").read_text()) \
+        if REAL_FIXTURES.is_dir() else None
+    if recorded:
+        real_trash = next(b for b in recorded["result"]["Blocks"].values() if b["Type"] == "Trash")
+        assert set(trash) == set(real_trash) and trash["Description"] == real_trash["Description"]
+    camel = api_session(sandbox).get(f"{sandbox.base_url}/API/v3/surveys/{sandbox.survey_ids['nps']}").json()
+    assert "QID3" not in camel["result"]["questions"]
+    frame = export_csv(sandbox, "nps")
+    assert not any(json.loads(c)["ImportId"].startswith("QID3") for c in frame.iloc[2])
+    from qualtrics.definitions import parse_definition
+
+    assert "QID3" not in {q.id for q in parse_definition(pascal).questions}  # the product offers it no more

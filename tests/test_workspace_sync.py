@@ -46,6 +46,18 @@ def test_first_sync_stores_exactly_the_sandbox_answers_and_scores_them(tmp_path,
     assert card.score.value == pytest.approx(sandbox.known_scores()["nps"], abs=1e-9)
 
 
+@pytest.mark.parametrize(("role", "question_id", "known"), [("loop", "2_QID1", "loop:2_QID1"),
+                                                          ("carry", "QID2_x3", "carry:QID2_x3")])
+def test_loop_and_carry_forward_columns_sync_exactly(tmp_path, sandbox, role, question_id, known):
+    """A loop & merge iteration (2_QID1) and a carried-forward row (QID2_x3) sync from their real columns."""
+    s = settings_for(tmp_path, sandbox)
+    m = track(s, sandbox, role, question_id, "csat")
+    result = sync_survey(s, m.survey_id)
+    assert result.status == "succeeded", result.message
+    assert assert_stored_equals_truth(s, sandbox, m.survey_id, question_id) == result.answers
+    assert scores.metric_card(s, m.id).score.value == pytest.approx(sandbox.known_scores()[known], abs=1e-9)
+
+
 def test_resync_fetches_only_new_responses(tmp_path, fresh_sandbox):
     s = settings_for(tmp_path, fresh_sandbox)
     m = track(s, fresh_sandbox, "nps", "QID1", "nps")

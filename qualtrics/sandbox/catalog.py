@@ -9,6 +9,7 @@ midnight, so two sandboxes with the same seed started on the same day serve iden
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -239,7 +240,17 @@ def _nps_survey(seed: int, created: dt.datetime, responses: int) -> SurveySpec:
         themes=_NPS_THEMES,
         answer_probability=0.65,
     )
-    return _demo_survey(seed, "nps", 1, "Customer NPS - Product Experience", created, 3, (nps, reason), responses, "QID1")
+    # an old question moved to the Trash: real definitions keep such questions, exports and the flow do not
+    pricing = QuestionSpec(
+        qid="QID3",
+        tag="Q3",
+        html="How satisfied are you with our <b>pricing</b>?",
+        kind="mc",
+        choices=tuple(ChoiceSpec(str(i + 1), label, str(i + 1)) for i, label in enumerate(_SATISFACTION)),
+    )
+    survey = _demo_survey(seed, "nps", 1, "Customer NPS - Product Experience", created, 3, (nps, reason), responses,
+                          "QID1")
+    return dataclasses.replace(survey, trashed=(pricing,))
 
 
 def _csat_survey(seed: int, created: dt.datetime) -> SurveySpec:

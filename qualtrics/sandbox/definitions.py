@@ -116,9 +116,7 @@ def _definition_question(q: QuestionSpec) -> dict[str, Any]:
         if q.has_custom_recodes:
             out["RecodeValues"] = php_array({c.id: c.recode for c in q.choices})
     elif q.choices:
-        choices = {c.id: {"Display": c.html} for c in q.choices}
-        # NPS ids 0…10 make this a list; served once qualtrics.definitions reads lists (issue 9, deliverable 1)
-        out["Choices"] = choices if q.kind == "nps" else php_array(choices)
+        out["Choices"] = php_array({c.id: {"Display": c.html} for c in q.choices})
         out["ChoiceOrder"] = [c.id for c in q.choices]
         if q.has_custom_recodes:
             out["RecodeValues"] = php_array({c.id: c.recode for c in q.choices})
