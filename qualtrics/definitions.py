@@ -358,15 +358,20 @@ def scale_of(choices: Sequence[Choice]) -> Scale:
 def suggest_metric(selector: str, scale: Scale, text: str, labels: Sequence[str]) -> str | None:
     """The metric type the scale's wording asks for, never the count of its choices (a 7-band income question
     is no CES): the NPS selector, or 0-10 worded as likelihood to recommend → nps; choices worded as
-    satisfaction → csat, as ease/effort → ces; else the question text decides the same way; else nothing."""
+    satisfaction → csat, as ease/effort → ces; else, for a scale of at least four answers, the question text
+    decides the same way; else nothing."""
     if selector == "NPS":
         return "nps"
     if scale.minimum is None:
         return None
-    answers = " ".join(label for label in labels if not is_not_an_answer(label))
+    counted = [label for label in labels if not is_not_an_answer(label)]
+    answers = " ".join(counted)
     if scale.kind == "0-10" and (_RECOMMEND.search(text) or _RECOMMEND.search(answers)):
         return "nps"
-    for wording, ease in ((answers, _EASE), (text, _EASE_TEXT)):
+    # The question's text alone decides only for a rating scale: "Have all problems been resolved to your
+    # complete satisfaction?" answered Yes / Yes, by me / No is no CSAT.
+    wordings = [(answers, _EASE), (text, _EASE_TEXT)] if len(counted) >= 4 else [(answers, _EASE)]
+    for wording, ease in wordings:
         if ease.search(wording):
             return "ces"
         if _SATISFACTION.search(wording):
