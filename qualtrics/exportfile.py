@@ -42,7 +42,8 @@ from qualtrics.models import METADATA_COLUMNS, ResponseBatch
 
 DEFAULT_BATCH_ROWS = 20_000
 _READ_SIZE = 1 << 20
-_ANSWER_COLUMN = re.compile(r"^(\d+_)?QID\d+(_\d+)?$")
+# QIDn, a matrix row QIDn_m, a carry-forward row QIDn_xm, a loop & merge copy k_QIDn…
+_ANSWER_COLUMN = re.compile(r"^(\d+_)?QID\d+(_x?\d+)?$")
 _TRUE = {"1", "true", "True", "TRUE", "1.0"}
 _TRUE_VALUES = {1, True, "1", "true", "True", "TRUE", "1.0"}  # finished as JSON exports write it (1.0 == 1)
 
@@ -266,10 +267,10 @@ def _text(value: Any) -> str | None:
 # ---------------------------------------------------------------- CSV
 
 _LEGACY_HEADER = re.compile(r"^V\d+$")
-# The "Insights" CSV names the response id ``responseId`` and a matrix row ``QID7-1`` where the API writes
-# ``_recordId`` and ``QID7_1``; its third row is a Python dict rather than JSON.
+# The "Insights" CSV names the response id ``responseId`` and a matrix row ``QID7-1`` (``QID38-x4``,
+# ``QID44-1-2``) where the API writes ``_recordId`` and ``QID7_1``; its third row is a Python dict, not JSON.
 _INSIGHTS_KEYS = {"responseId": "_recordId"}
-_INSIGHTS_ROW = re.compile(r"^((?:\d+_)?QID\d+(?:#\d+)?)-(\d+)(.*)$")
+_INSIGHTS_ROW = re.compile(r"^(?:\d+_)?QID\d+(?:#\d+)?-")
 _NOT_IMPORT_IDS = (
     "This CSV's third header row is not Qualtrics ImportIds, so its columns cannot be matched to questions; "
     "download the export again from Qualtrics (Data & Analysis > Export Data > CSV) and use the file as it is.")
@@ -294,9 +295,8 @@ def _import_key(cell: str) -> tuple[str, str | None]:
     meta = _import_meta(cell)
     key = str(meta["ImportId"])
     key = _INSIGHTS_KEYS.get(key, key)
-    row = _INSIGHTS_ROW.match(key)
-    if row:
-        key = f"{row.group(1)}_{row.group(2)}{row.group(3)}"
+    if _INSIGHTS_ROW.match(key):
+        key = key.replace("-", "_")
     if meta.get("choiceId") not in (None, ""):
         key = f"{key}_{meta['choiceId']}"
     zone = meta.get("timeZone")
