@@ -29,7 +29,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui.frame import login_configured
-from workspace import bootstrap, datahub
+from workspace import bootstrap
+from workspace.datahub import endpoint as datahub
 from workspace.config import ConfigError, exposure_problem
 from workspace.connection import START_PATH, claim_authorization, complete_authorization
 from workspace.db import store_health

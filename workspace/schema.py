@@ -329,5 +329,39 @@ def _security(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID""",
         "ALTER TABLE oauth_states ADD COLUMN browser_hash TEXT",
         "ALTER TABLE oauth_states ADD COLUMN consent_url TEXT",
+
+
+@MIGRATIONS(name="009_data_hub_reading_and_steps")
+def _data_hub_reading_and_steps(db: sqlite_utils.Database) -> None:
+    """Open texts are read off the request path, capped, and placed on the step they concern.
+
+    ``datahub_texts`` gains the pushed length (the text itself keeps its first 10,000 characters) and a
+    sentiment that is NULL until the mining worker has read it; existing scores are cleared so that every
+    text is read by the same model. ``datahub_step_choices`` keeps a person's placement of a text on a
+    journey's step (or on none), which outranks the Step field and the words.
+    """
+    for statement in (
+        """CREATE TABLE datahub_texts_new (
+            source_id INTEGER NOT NULL REFERENCES datahub_sources (id) ON DELETE CASCADE,
+            field TEXT NOT NULL,
+            text TEXT NOT NULL,                  -- at most 10,000 characters (the start of what was pushed)
+            length INTEGER NOT NULL,             -- characters pushed
+            sentiment REAL,                      -- -1..1, NULL until the mining worker has read the text
+            PRIMARY KEY (source_id, field)
+        )""",
+        "INSERT INTO datahub_texts_new (source_id, field, text, length) "
+        "SELECT source_id, field, substr(text, 1, 10000), length(text) FROM datahub_texts",
+        "DROP TABLE datahub_texts",
+        "ALTER TABLE datahub_texts_new RENAME TO datahub_texts",
+        "CREATE INDEX datahub_texts_unread ON datahub_texts (source_id) WHERE sentiment IS NULL",
+        """CREATE TABLE datahub_step_choices (
+            source_id INTEGER NOT NULL REFERENCES datahub_sources (id) ON DELETE CASCADE,
+            field TEXT NOT NULL,
+            journey_id INTEGER NOT NULL REFERENCES journeys (id) ON DELETE CASCADE,
+            step_id INTEGER REFERENCES steps (id) ON DELETE CASCADE,  -- NULL: on no step of this journey
+            chosen_by TEXT,
+            chosen_at TEXT NOT NULL,
+            PRIMARY KEY (source_id, field, journey_id)
+        )""",
     ):
         db.conn.execute(statement)

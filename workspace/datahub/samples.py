@@ -15,7 +15,7 @@ import pandas as pd
 import requests
 
 from workspace.config import Settings
-from workspace.datahub import endpoint_url
+from workspace.datahub.endpoint import endpoint_url
 from workspace.db import connect
 
 TIMEOUT_SECONDS = 16.0  # what Qualtrics gives a Web Service call

@@ -1,0 +1,96 @@
+"""Which step of a journey a comment concerns, from its words (pure: no database).
+
+A comment is compared with each step's name (and, at half weight, its stage's name) as TF-IDF vectors
+of word stems; cosine similarity says how much it is about the step. Names are short, so this is done
+twice (Rocchio relevance feedback): the comments that clearly name a step, and those a person or the
+push's Step field placed there, give the step their words ("Billing" gains "charged", "invoice"), and
+every comment is then compared with these richer profiles. A comment whose best similarity stays below
+:data:`THRESHOLD` is on no step ("unassigned") rather than on a wrong one.
+
+Why not a trained classifier: there are no labelled comments per step when a journey is new, and step
+names are the only description a journey has; the feedback round learns from the comments themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from workspace.datahub.words import content_stems
+
+SEED_THRESHOLD = 0.3   # a comment this similar to a step's name clearly names it
+THRESHOLD = 0.2        # below this, a comment is on no step
+STAGE_WEIGHT = 0.5
+FEEDBACK_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class StepName:
+    """What a step is known by: its id, its name and its stage's name."""
+
+    id: int
+    name: str
+    stage: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    step_id: int | None
+    similarity: float
+
+
+def by_words(texts: Sequence[str], steps: Sequence[StepName],
+             known: Sequence[int | None] | None = None) -> list[Match]:
+    """The step each text's words concern, or None. ``known`` gives texts already placed (by a person or
+    by the Step field): they teach the step their words, and keep their step."""
+    return list(_by_words(tuple(texts), tuple(steps), tuple(known) if known is not None else (None,) * len(texts)))
+
+
+@lru_cache(maxsize=32)
+def _by_words(texts: tuple[str, ...], steps: tuple[StepName, ...],
+              known: tuple[int | None, ...]) -> tuple[Match, ...]:
+    if len(known) != len(texts):
+        raise ValueError("known must have one entry per text")
+    if not texts or not steps:
+        return tuple(Match(k, 1.0 if k is not None else 0.0) for k in known)
+    vectorizer = TfidfVectorizer(analyzer=content_stems, sublinear_tf=True, norm="l2")
+    try:
+        vectorizer.fit([*texts, *(s.name for s in steps), *(s.stage for s in steps)])
+    except ValueError:  # no content words anywhere
+        return tuple(Match(k, 1.0 if k is not None else 0.0) for k in known)
+    comments = vectorizer.transform(texts)
+    names = vectorizer.transform([s.name for s in steps]).toarray()
+    stages = vectorizer.transform([s.stage for s in steps]).toarray()
+    profiles = normalize(names + STAGE_WEIGHT * stages)
+
+    column = {s.id: j for j, s in enumerate(steps)}
+    first = np.asarray(comments @ profiles.T)
+    seeds = np.full(len(texts), -1)
+    for i, k in enumerate(known):
+        if k is not None and k in column:
+            seeds[i] = column[k]
+        elif first[i].max() >= SEED_THRESHOLD:
+            seeds[i] = int(first[i].argmax())
+    learned = np.zeros_like(profiles)
+    for j in range(len(steps)):
+        members = np.flatnonzero(seeds == j)
+        if members.size:
+            learned[j] = np.asarray(comments[members].mean(axis=0)).ravel()
+    profiles = normalize(profiles + FEEDBACK_WEIGHT * normalize(learned))
+    second = np.asarray(comments @ profiles.T)
+
+    matches = []
+    for i, k in enumerate(known):
+        best = int(second[i].argmax())
+        if k is not None:
+            matches.append(Match(k, float(second[i][column[k]]) if k in column else 1.0))
+        elif second[i][best] >= THRESHOLD:
+            matches.append(Match(steps[best].id, float(second[i][best])))
+        else:
+            matches.append(Match(None, float(second[i][best])))
+    return tuple(matches)
