@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from qualtrics.sandbox import Sandbox
-from workspace import bootstrap, datahub, downloads, journey_view, journeys, scores, sync, views, wizard
+from workspace import bootstrap, downloads, journey_view, journeys, scores, sync, views, wizard
+from workspace.datahub import endpoint, store
 from workspace.config import Settings
 from workspace.scores import ScoreFilter
 
@@ -118,13 +119,13 @@ def test_scorecard_neutralises_a_metric_title_from_question_text_and_keeps_score
 
 
 def test_data_hub_rows_with_a_hostile_step_download_as_text(settings):
-    key = datahub.create_key(settings, created_by="t")
+    key = endpoint.create_key(settings, created_by="t")
     body = json.dumps({"SurveyID": "SV_0000000001", "ResponseID": "R_hostile0001", "Step": HYPERLINK,
                        "Q5_TEXT": "@SUM(1+1) the app was slow"}).encode()
-    receipt = datahub.receive(settings, body=body, content_type="application/json", headers={"x-api-key": key})
+    receipt = endpoint.receive(settings, body=body, content_type="application/json", headers={"x-api-key": key})
     assert receipt.status_code in (200, 201), receipt.body
 
-    rows = rows_of(downloads.csv_bytes(datahub.latest_sources(settings)))
+    rows = rows_of(downloads.csv_bytes(store.latest_sources(settings)))
     record = dict(zip(rows[0], rows[1]))
     assert record["Step"] == "'" + HYPERLINK
     assert record["Open text"].startswith("'@SUM")

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+import pandas as pd
+
 from workspace import journeys
 from workspace.config import Settings
-from workspace.datahub import mining, sentiment, steps
+from workspace.datahub import mining, sentiment, steps, store
 from workspace.datahub.mining import Theme
 from workspace.db import connect, transaction, utcnow
 from workspace.errors import NotFound
@@ -114,10 +116,12 @@ def _themes(texts: tuple[str, ...], scores: tuple[float, ...], max_themes: int) 
     return tuple(mining.find_themes(texts, scores, max_themes=max_themes))
 
 
-def journey_insights(settings: Settings, journey_id: int, max_themes: int = 6) -> list[StepInsights]:
-    """Each step of the journey, left to right, with the themes of the open texts placed on it."""
+def journey_insights(settings: Settings, journey_id: int, placed: list[PlacedText] | None = None,
+                     max_themes: int = 6) -> list[StepInsights]:
+    """Each step of the journey, left to right, with the themes of the open texts placed on it
+    (``placed``: :func:`placed_texts` of the journey when the caller has it already)."""
     journey = journeys.get_journey(settings, journey_id)
-    texts = placed_texts(settings, journey_id)
+    texts = placed if placed is not None else placed_texts(settings, journey_id)
     insights = []
     for stage in journey.stages:
         for step in stage.steps:
@@ -148,3 +152,41 @@ def choose_step(settings: Settings, journey_id: int, source_id: int, field: str,
                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, field, journey_id) DO UPDATE SET
                step_id = excluded.step_id, chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at""",
             (source_id, field, journey_id, step_id, chosen_by, utcnow()))
+
+
+def step_labels(settings: Settings, journey_id: int) -> dict[int, str]:
+    """Step id → "Stage › Step", in lane order (what a placement picker offers)."""
+    journey = journeys.get_journey(settings, journey_id)
+    return {s.id: f"{stage.name} › {s.name}" for stage in journey.stages for s in stage.steps}
+
+
+def placement_table(placed: list[PlacedText], labels: dict[int, str], chars: int, no_step: str,
+                    limit: int = 500) -> pd.DataFrame:
+    """The newest ``limit`` texts, unassigned first, as rows a person can re-place: source_id, field,
+    Comment (cut to ``chars``), Step (its label or ``no_step``), Placed by."""
+    newest_first = sorted(placed, key=lambda t: t.received_at, reverse=True)
+    ordered = sorted(newest_first, key=lambda t: t.step_id is not None)  # stable: unassigned first
+    newest = sorted(placed, key=lambda t: t.received_at, reverse=True)[:limit]
+    keep = {(t.source_id, t.field) for t in newest}
+    rows = [{"source_id": t.source_id, "field": t.field,
+             "Comment": store.shown_text(t.text, t.length, chars),
+             "Step": labels.get(t.step_id, no_step) if t.step_id is not None else no_step,
+             "Placed by": t.how.value}
+            for t in ordered if (t.source_id, t.field) in keep]
+    return pd.DataFrame(rows, columns=["source_id", "field", "Comment", "Step", "Placed by"])
+
+
+def save_placements(settings: Settings, journey_id: int, before: pd.DataFrame, after: pd.DataFrame,
+                    labels: dict[int, str], no_step: str, chosen_by: str | None) -> int:
+    """Store the rows whose Step a person changed in the placement table; returns how many."""
+    by_label = {label: step_id for step_id, label in labels.items()}
+    changed = 0
+    for old, new in zip(before.itertuples(index=False), after.itertuples(index=False)):
+        if old.Step == new.Step:
+            continue
+        step_id = None if new.Step == no_step else by_label.get(new.Step)
+        if new.Step != no_step and step_id is None:
+            continue  # a label that no longer exists (renamed meanwhile): leave it
+        choose_step(settings, journey_id, int(old.source_id), str(old.field), step_id, chosen_by)
+        changed += 1
+    return changed

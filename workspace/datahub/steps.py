@@ -1,11 +1,12 @@
 """Which step of a journey a comment concerns, from its words (pure: no database).
 
-A comment is compared with each step's name (and, at half weight, its stage's name) as TF-IDF vectors
-of word stems; cosine similarity says how much it is about the step. Names are short, so this is done
-twice (Rocchio relevance feedback): the comments that clearly name a step, and those a person or the
-push's Step field placed there, give the step their words ("Billing" gains "charged", "invoice"), and
-every comment is then compared with these richer profiles. A comment whose best similarity stays below
-:data:`THRESHOLD` is on no step ("unassigned") rather than on a wrong one.
+Comments and step names become TF-IDF vectors of word stems. Names are two or three words, so matching
+goes in two rounds (Rocchio relevance feedback): first, a comment that uses most of a step's name
+(:data:`NAMED` of its IDF weight: "Creating an account…" for *Create account*) names that step; these
+comments, and those a person or the push's Step field placed, teach the step their words (*Billing*
+gains "charged", "invoice"). Then every comment is compared, by cosine similarity, with each step's
+profile (name, half its stage's name, the mean of its teaching comments). A comment whose best
+similarity stays below :data:`THRESHOLD` is on no step ("unassigned") rather than on a wrong one.
 
 Why not a trained classifier: there are no labelled comments per step when a journey is new, and step
 names are the only description a journey has; the feedback round learns from the comments themselves.
@@ -23,8 +24,8 @@ from sklearn.preprocessing import normalize
 
 from workspace.datahub.words import content_stems
 
-SEED_THRESHOLD = 0.3   # a comment this similar to a step's name clearly names it
-THRESHOLD = 0.2        # below this, a comment is on no step
+NAMED = 0.6            # share of a step name's (IDF-weighted) words a comment must use to name the step
+THRESHOLD = 0.15       # cosine to a step's taught profile below which a comment is on no step
 STAGE_WEIGHT = 0.5
 FEEDBACK_WEIGHT = 1.0
 
@@ -69,13 +70,17 @@ def _by_words(texts: tuple[str, ...], steps: tuple[StepName, ...],
     profiles = normalize(names + STAGE_WEIGHT * stages)
 
     column = {s.id: j for j, s in enumerate(steps)}
-    first = np.asarray(comments @ profiles.T)
+    # How much of each name a comment uses: IDF weight of the name's words present / the name's total.
+    idf = vectorizer.idf_
+    name_words = (names > 0).astype(float) * idf
+    used = np.asarray(((comments > 0).astype(float) @ name_words.T))
+    coverage = used / np.maximum(name_words.sum(axis=1), 1e-9)
     seeds = np.full(len(texts), -1)
     for i, k in enumerate(known):
         if k is not None and k in column:
             seeds[i] = column[k]
-        elif first[i].max() >= SEED_THRESHOLD:
-            seeds[i] = int(first[i].argmax())
+        elif coverage[i].max() >= NAMED and np.sum(coverage[i] == coverage[i].max()) == 1:
+            seeds[i] = int(coverage[i].argmax())
     learned = np.zeros_like(profiles)
     for j in range(len(steps)):
         members = np.flatnonzero(seeds == j)

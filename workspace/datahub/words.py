@@ -22,7 +22,7 @@ this those through to too under until up us very was wasn't we we'd we'll we're 
 what's when where which while who whom why will with won't would wouldn't you you'd you'll you're you've
 your yours yourself yourselves also still really even much many lot lots bit quite get got getting
 every everything thing things way ok okay yes yeah etc well anyone anybody anything someone
-somebody something everyone everybody
+somebody something everyone everybody see saw seen look looked make made want try
 """.split())
 
 # Words that join clauses: a phrase does not run across them.
@@ -61,7 +61,7 @@ def stem(word: str) -> str:
                 break
             if suffix == "es" and not word[:-2].endswith(("s", "x", "z", "ch", "sh")):
                 suffix = "s"  # "invoices" → "invoice", "boxes" → "box"
-            word = word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+            word = word[: -len(suffix)] + {"ies": "y", "ied": "y", "ation": "at", "ations": "at"}.get(suffix, "")
             break
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":  # "stopped" → "stop"
         word = word[:-1]
