@@ -329,6 +329,8 @@ def _security(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID""",
         "ALTER TABLE oauth_states ADD COLUMN browser_hash TEXT",
         "ALTER TABLE oauth_states ADD COLUMN consent_url TEXT",
+    ):
+        db.conn.execute(statement)
 
 
 @MIGRATIONS(name="009_data_hub_reading_and_steps")
