@@ -116,14 +116,11 @@ def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
                 or text == "might or might not":
             signed[label] = 0
             continue
-        negated = "not" in words
-        good, bad = bool(words & _GOOD), bool(words & _BAD)
-        if good == bad:
+        side = _side(words)
+        if not side:
             unplaced.append(label)
             continue
-        side = 1 if good else -1
-        if negated:
-            side = -side
+        negated = "not" in words
         strength = _strength(text, words, negated)
         uses_seven_point_words |= bool(words & {"moderately", "slightly"})
         signed[label] = side * strength
@@ -137,6 +134,24 @@ def _word_scale(labels: list[str]) -> tuple[dict[str, float], list[str]]:
     crowded = {p for p in placed.values() if list(placed.values()).count(p) > 1}
     unplaced += [label for label, p in placed.items() if p in crowded]
     return {label: p for label, p in placed.items() if p not in crowded}, unplaced
+
+
+def _side(words: set[str]) -> int:
+    """+1 for the good end's wording (satisfied, easy, agree, likely…), -1 for the bad end's, 0 for neither or
+    both; "not" turns it round ("Not at all likely" is the bad end)."""
+    good, bad = bool(words & _GOOD), bool(words & _BAD)
+    if good == bad:
+        return 0
+    side = 1 if good else -1
+    return -side if "not" in words else side
+
+
+def polarity(label: str) -> int:
+    """Which end of a rating scale a label reads as: +1 good, -1 bad, 0 the middle or no rating wording."""
+    words = set(normalise_label(label).split())
+    if words & _MIDDLE or "nor" in words:
+        return 0
+    return _side(words)
 
 
 def _strength(text: str, words: set[str], negated: bool) -> int:

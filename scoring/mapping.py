@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vocabulary import is_not_an_answer, is_unsure
+from scoring.labels import polarity
 from scoring.sentiment import SENTIMENT_CODE, MetricType, Sentiment
 from scoring.values import canonical_value, numeric_value
 
@@ -219,8 +220,11 @@ def default_mapping(
         low, high = float(scale[0]), float(scale[1])
     else:
         low, high = (min(counted), max(counted)) if counted else (0.0, 0.0)
+    best_first = _runs_best_first(choices, positions, excluded)
     rows = []
     for (value, label, _), position, is_excluded in zip(choices, positions, excluded):
+        if position is not None and best_first:
+            position = low + high - position  # 1 = "Extremely easy": the scale's top is its lowest value
         if is_excluded:
             sentiment = Sentiment.EXCLUDED
         elif position is None:
@@ -230,6 +234,17 @@ def default_mapping(
         score = position if (metric == MetricType.CSAT and not is_excluded) else None
         rows.append(MappingRow(str(value), str(label), sentiment, score))
     return AnswerMapping(tuple(rows))
+
+
+def _runs_best_first(choices: Sequence[tuple[str, str, float | None]], positions: Sequence[float | None],
+                     excluded: Sequence[bool]) -> bool:
+    """Whether the lowest value is worded as the scale's good end and the highest as its bad end, as in real
+    Qualtrics ease scales recoded 1 "Extremely easy" … 7 "Extremely difficult"."""
+    counted = [(p, label) for p, x, (_, label, _) in zip(positions, excluded, choices) if p is not None and not x]
+    if len(counted) < 2:
+        return False
+    lowest, highest = min(counted, key=lambda c: c[0])[1], max(counted, key=lambda c: c[0])[1]
+    return polarity(lowest) > 0 and polarity(highest) < 0
 
 
 def _choice_triple(choice: Any) -> tuple[str, str, float | None]:

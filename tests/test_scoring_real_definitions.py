@@ -62,3 +62,19 @@ def test_beskar_recommend_question_keeps_not_sure_as_its_midpoint() -> None:
 def test_prefer_not_to_say_inside_a_real_choice_list_is_excluded() -> None:
     q = question("get_survey_SV_56icaa9YAafpAqx_cats_nps.json", "QID21")  # ... 5 "Other/Prefer not to say"
     assert sentiments_by_label(MetricType.CSAT, q)["Other/Prefer not to say"] == X
+
+
+def test_an_ease_scale_recoded_best_first_maps_easy_as_positive() -> None:
+    """The real 2018 trial survey (GET /surveys) recodes its ease questions 1 "Extremely easy" … 7 "Extremely
+    difficult": by position alone 1-3 would be Negative, but the wording says the low values are the good end."""
+    definition = json.loads(shared_fixture("qualtrics-corpus/api/legacy_trial_2018.json").read_text("utf-8"))
+    q = {q.id: q for q in parse_definition(definition).questions}["QID172807698"]
+    assert [c.value for c in q.choices][:1] == ["1"] and q.choices[0].label == "Extremely easy"
+    assert sentiments_by_label(MetricType.CES, q) == {
+        "Extremely easy": P, "Moderately easy": P, "Slightly easy": P, "Neither easy nor difficult": U,
+        "Slightly difficult": N, "Moderately difficult": N, "Extremely difficult": N}
+    satisfied = {q.id: q for q in parse_definition(definition).questions}["QID172807689"]  # 1 "Very Dissatisfied"
+    assert sentiments_by_label(MetricType.CSAT, satisfied)["Very Dissatisfied"] == N
+    reversed_csat = default_mapping(MetricType.CSAT, [("1", "Very satisfied", None), ("2", "Satisfied", None),
+                                                      ("3", "Dissatisfied", None), ("4", "Very dissatisfied", None)])
+    assert [(r.sentiment, r.score) for r in reversed_csat.rows] == [(P, 4.0), (P, 3.0), (N, 2.0), (N, 1.0)]
