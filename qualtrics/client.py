@@ -24,8 +24,9 @@ from qualtrics.auth import (
 from qualtrics.definitions import parse_definition
 from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
 from qualtrics.export import SYNC_FORMAT, Export, PollPolicy
-from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress
-from qualtrics.models import Account, PermissionCheck, Question, QuestionCatalog, Survey
+from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, response_batch
+from qualtrics.models import (
+    Account, EventSubscription, PermissionCheck, Question, QuestionCatalog, ResponseBatch, Survey)
 from qualtrics.permissions import check_permissions, permission_needed
 from qualtrics.settings import normalise_base_url
 from qualtrics.transport import RetryPolicy, ensure_secure_transport, raise_for_status, retrying_session, send
@@ -117,6 +118,10 @@ class QualtricsClient:
     def post_json(self, path: str, what: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._json(self._send("POST", path, what, json=dict(body)), what)
 
+    def delete(self, path: str, what: str) -> None:
+        """A DELETE whose answer carries only ``meta`` (Qualtrics sends no ``result`` for deletions)."""
+        self._send("DELETE", path, what).close()
+
     def stream(self, path: str, what: str) -> requests.Response:
         """A streamed GET (export files: a zip, not JSON)."""
         return self._send("GET", path, what, accept="*/*", stream=True)
@@ -182,3 +187,60 @@ class QualtricsClient:
         return Export(self, survey_id, question_ids, continuation_token=continuation_token,
                       embedded_data=embedded_data, progress=progress, fmt=fmt, poll=self.poll,
                       batch_rows=batch_rows)
+
+
+    # -- single responses and event subscriptions (push instead of poll) ------------------------------------
+    def response(self, survey_id: str, response_id: str, question_ids: Sequence[str],
+                 embedded_data: Sequence[str] = ()) -> ResponseBatch:
+        """One response (``GET /surveys/{id}/responses/{responseId}``) as a one-row batch shaped exactly like an
+        export's, so it is stored by the same code: its ``values`` are an export record's values."""
+        what = f"response {response_id} of survey {survey_id}"
+        record = self.get_json(f"surveys/{survey_id}/responses/{response_id}", what)
+        record.setdefault("responseId", response_id)
+        return response_batch(record, question_ids, embedded_data)
+
+    def subscribe(self, topics: str, publication_url: str) -> str:
+        """Ask Qualtrics to POST a form-encoded event to ``publication_url`` for ``topics``
+        (e.g. ``surveyengine.completedResponse.SV_…``); returns the subscription id (``SUB_…``).
+        Raises PermissionDenied where the account may not subscribe (a brand administrator's right)."""
+        result = self.post_json("eventsubscriptions", f"an event subscription for {topics}",
+                                {"topics": topics, "publicationUrl": publication_url, "encrypt": False})
+        subscription_id = str(result.get("id") or "")
+        if not subscription_id:
+            raise QualtricsError("Qualtrics accepted the event subscription but sent no id; try again.")
+        return subscription_id
+
+    def subscriptions(self) -> list[EventSubscription]:
+        """The brand's event subscriptions this account can see (``GET /eventsubscriptions``)."""
+        found: list[EventSubscription] = []
+        page: str | None = "eventsubscriptions"
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            if page is None or page in seen:
+                break
+            seen.add(page)
+            result = self.get_json(page, "the event subscriptions")
+            for s in result.get("elements") or []:
+                found.append(EventSubscription(
+                    id=str(s.get("id") or ""), topics=str(s.get("topics") or ""),
+                    publication_url=str(s.get("publicationUrl") or ""),
+                    successful_calls=int(s.get("successfulCalls") or 0)))
+            page = result.get("nextPage") or None
+        return found
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """Remove an event subscription; one that is already gone counts as removed."""
+        try:
+            self.delete(f"eventsubscriptions/{subscription_id}", f"event subscription {subscription_id}")
+        except NotFound:
+            pass
+
+    def brand_base_url(self, survey_id: str) -> str | None:
+        """The host of the survey's public links (``BrandBaseURL`` in its definition, e.g.
+        ``https://acme.qualtrics.com``), else ``https://{brandId}.qualtrics.com`` from whoami."""
+        definition = self.definition(survey_id)
+        base = definition.get("BrandBaseURL") or definition.get("brandBaseURL")
+        if isinstance(base, str) and base.startswith(("https://", "http://")):
+            return base.rstrip("/")
+        brand = self.whoami().brand_id
+        return f"https://{brand}.qualtrics.com" if brand else None

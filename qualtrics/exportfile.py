@@ -472,6 +472,14 @@ def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, ba
         yield flush()
 
 
+def response_batch(record: dict[str, Any], question_ids: Iterable[str], embedded_data: Iterable[str] = ()
+                   ) -> ResponseBatch:
+    """One JSON response record (a single-response GET or one export record) as a one-row batch, with the
+    same columns and conversions as an export of ``question_ids`` and ``embedded_data``."""
+    selection = _Selection(tuple(question_ids), tuple(embedded_data))
+    return next(_record_batches([record], selection, 1))
+
+
 def export_member_format(path: str | Path) -> str:
     """The format of an export file (``csv``, ``json`` or ``ndjson``), looking inside a zip."""
     with ExitStack() as stack:

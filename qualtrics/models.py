@@ -151,3 +151,13 @@ class ResponseBatch:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+@dataclass(frozen=True)
+class EventSubscription:
+    """One Qualtrics event subscription: where Qualtrics POSTs events of ``topics``."""
+
+    id: str
+    topics: str
+    publication_url: str
+    successful_calls: int = 0

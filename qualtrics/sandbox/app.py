@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .catalog import ACCOUNT_USER_ID_SUFFIX, Catalog, SurveySpec, stable_id
+from .events import EventSubscriptions, new_response_ids
 from .export import ContinuationTokens, Exporter
 from .faults import FaultCounter, Faults
 from .generator import ResponseStore, answer_slots
@@ -94,6 +95,7 @@ class Sandbox:
         # Required on every /_sandbox/* request (header X-Sandbox-Secret); new for every Sandbox object.
         self.control_secret = secrets.token_urlsafe(24)
         self.account_display_name = "Dana Demo (dana.demo@example.com)"
+        self.events = EventSubscriptions(seed, self.whoami()["brandId"])
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stop_live = threading.Event()
@@ -115,6 +117,7 @@ class Sandbox:
 
     def stop(self) -> None:
         self._stop_live.set()
+        self.events.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -185,8 +188,11 @@ class Sandbox:
         return spec
 
     def add_responses(self, survey: str, count: int, when: dt.datetime | None = None) -> int:
-        """Record ``count`` new responses now (what --live does); returns the survey's new total."""
-        return self.store.add_live(self.survey(survey), count, when)
+        """Record ``count`` new responses now (what --live does) and publish them; returns the new total."""
+        spec = self.survey(survey)
+        total = self.store.add_live(spec, count, when)
+        self.events.publish(spec.id, new_response_ids(self.store, spec, total - count), when)
+        return total
 
     def survey_link(self, survey: str) -> str:
         """The survey's anonymous link (what Live mode's QR code shows): ``{base_url}/jfe/form/SV_…``."""
@@ -203,8 +209,10 @@ class Sandbox:
         spec = self.survey(survey)
         given = read_answers(spec, answers)
         fields = {**LINK_EMBEDDED_DEFAULTS, **(embedded or {})}
-        return self.store.add_recorded(spec, given.choices, given.texts,
-                                       {k: v for k, v in fields.items() if k in spec.embedded_fields}, when)
+        response_id = self.store.add_recorded(spec, given.choices, given.texts,
+                                              {k: v for k, v in fields.items() if k in spec.embedded_fields}, when)
+        self.events.publish(spec.id, [response_id], when)
+        return response_id
 
     def _live_loop(self) -> None:
         turn = 0

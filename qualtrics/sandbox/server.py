@@ -22,6 +22,7 @@ from qualtrics.permissions import REQUIRED_PERMISSIONS, user_permissions
 
 from .consent import consent_page, error_page
 from .definitions import get_survey, list_element, survey_definition, survey_qsf
+from .events import SubscriptionError, response_record
 from .export import FORMATS, ExportRequest, ExportRequestError
 from .oauth import OAuthError, RedirectError
 from .survey_link import AnswerError, form_page, link_embedded, not_found_page, thanks_page
@@ -314,14 +315,43 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", r"/surveys/(?P<survey_id>SV_\w+)/export-responses", self._export_start),
             ("GET", r"/surveys/(?P<survey_id>SV_\w+)/export-responses/(?P<progress_id>ES_\w+)", self._export_progress),
             ("GET", r"/surveys/(?P<survey_id>SV_\w+)/export-responses/(?P<file_id>[\w-]+)/file", self._export_file),
+            ("GET", r"/surveys/(?P<survey_id>SV_\w+)/responses/(?P<response_id>R_\w+)", self._response),
+            ("POST", r"/eventsubscriptions", self._subscribe),
+            ("GET", r"/eventsubscriptions", self._subscriptions),
+            ("DELETE", r"/eventsubscriptions/(?P<subscription_id>SUB_\w+)", self._unsubscribe),
         )
-        for verb, pattern, handler in routes:
-            match = re.fullmatch(pattern, path)
-            if match:
-                if verb != method:
-                    raise ApiError(405, "Method not allowed", "GS_1")
+        matched = [(verb, handler, match) for verb, pattern, handler in routes if (match := re.fullmatch(pattern, path))]
+        for verb, handler, match in matched:
+            if verb == method:
                 return handler(query=query, body=body, **match.groupdict())
+        if matched:
+            raise ApiError(405, "Method not allowed", "GS_1")
         raise ApiError(404, f"Resource not found: {path}", "GS_4")
+
+    # ------------------------------------------------------------ single responses, event subscriptions
+
+    def _response(self, survey_id: str, response_id: str, **_: Any) -> None:
+        record = response_record(self.sb.store, self._survey(survey_id), response_id)
+        if record is None:
+            raise ApiError(404, f"Response {response_id} not found", "GS_4")
+        self._send(200, ('{"result":' + record + ',"meta":{"httpStatus":"200 - OK","requestId":"'
+                         + str(uuid.uuid4()) + '"}}').encode(), "application/json")
+
+    def _subscribe(self, body: bytes, **_: Any) -> None:
+        try:
+            self._ok({"id": self.sb.events.create(json.loads(body or b"null"))})
+        except json.JSONDecodeError as exc:
+            raise ApiError(400, "Request body is not valid JSON", "GS_2") from exc
+        except SubscriptionError as exc:
+            raise ApiError(exc.status, str(exc), "AUTH_13" if exc.status == 403 else "GS_2") from exc
+
+    def _subscriptions(self, **_: Any) -> None:
+        self._ok({"elements": self.sb.events.elements(), "nextPage": None})
+
+    def _unsubscribe(self, subscription_id: str, **_: Any) -> None:
+        if not self.sb.events.delete(subscription_id):
+            raise ApiError(404, f"Subscription {subscription_id} not found", "GS_4")
+        self._json(200, {"meta": {"httpStatus": "200 - OK", "requestId": str(uuid.uuid4())}})
 
     def _whoami(self, **_: Any) -> None:
         self._ok(self.sb.whoami())
