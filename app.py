@@ -19,21 +19,23 @@ import logging
 import secrets
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
+from urllib.parse import parse_qs
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui.frame import login_configured
-from workspace import bootstrap
+from workspace import bootstrap, live
 from workspace.datahub import endpoint as datahub
 from workspace.config import ConfigError, exposure_problem
 from workspace.connection import START_PATH, claim_authorization, complete_authorization
 from workspace.db import store_health
+from workspace.live.push import EVENTS_PATH
 
 CALLBACK_PATH = "/api/qualtrics/callback"
 BROWSER_COOKIE = "pulse_browser"
@@ -122,6 +124,33 @@ async def datahub_push(request: Request) -> JSONResponse:
     return JSONResponse(receipt.body, status_code=receipt.status_code)
 
 
+MAX_PUBLICATION_BYTES = 16 * 1024
+MAX_FORM_BYTES = 256 * 1024
+
+
+async def qualtrics_event(request: Request) -> JSONResponse:
+    """A Qualtrics event-subscription publication (form-encoded): answered at once; the response it names is
+    fetched and stored by a worker thread afterwards."""
+    body = await _body_up_to(request, MAX_PUBLICATION_BYTES)
+    if body is None:
+        return JSONResponse({"error": "publication too large"}, status_code=413)
+    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    receipt = await run_in_threadpool(live.receive, runtime.settings, form, request.query_params.get("token"))
+    return JSONResponse(receipt.body, status_code=receipt.status_code)
+
+
+async def survey_form(request: Request) -> Response:
+    """The embedded sandbox's survey link under the app's own URL (the sandbox listens on loopback only)."""
+    body = await _body_up_to(request, MAX_FORM_BYTES)
+    if body is None:
+        return Response("Answer too long.", status_code=413, media_type="text/plain")
+    runtime = await run_in_threadpool(bootstrap.runtime)
+    relayed = await run_in_threadpool(live.relay_survey_form, runtime.settings, request.method, request.url.path,
+                                      request.url.query, body, request.headers.get("content-type", ""))
+    return Response(relayed.body, status_code=relayed.status_code, headers=relayed.headers)
+
+
 async def _body_up_to(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it exceeds ``limit`` bytes (never buffers more than that)."""
     declared = request.headers.get("content-length", "")
@@ -180,7 +209,10 @@ def show_error_instead_of_traceback(exc: Exception) -> bool:
 
 
 ROUTES = [Route(START_PATH, qualtrics_authorize), Route(CALLBACK_PATH, qualtrics_callback),
-          Route("/api/health", health), Route(datahub.ENDPOINT_PATH, datahub_push, methods=["POST"])]
+          Route("/api/health", health), Route(datahub.ENDPOINT_PATH, datahub_push, methods=["POST"]),
+          Route(EVENTS_PATH, qualtrics_event, methods=["POST"]),
+          Route("/jfe/form/{survey_id}", survey_form, methods=["GET", "POST"]),
+          Route("/jfe/form/{survey_id}/thanks", survey_form, methods=["GET"])]
 MIDDLEWARE = [Middleware(SecurityHeaders)]
 
 app = st.App(

@@ -1,14 +1,18 @@
-"""Live: a journey's scores in large type for a wall screen, refreshing themselves as answers arrive, with the
-newest open-text comments under them (shown as text: respondents typed them)."""
+"""Live: a journey's scores for a workshop, refreshing themselves as the room answers on its phones.
+
+Two faces: the facilitator's page (cards, how answers arrive and why, QR codes in the sidebar, the button to
+the wall view) and the wall view itself (``?journey=N&wall=1``, optional ``&hide=N``): full screen, no
+sidebar or widgets. Both read stored figures only; one background feed per survey brings the answers in.
+Respondents' comments are shown as text.
+"""
 
 from __future__ import annotations
 
-import segno
 import streamlit as st
 
-from ui import cards
-from ui.frame import app_runtime
-from ui.text import plain
+from ui import cards, wall
+from ui.frame import app_runtime, wall_mode
+from ui.text import count_of, plain
 from workspace import journey_view, live
 
 settings = app_runtime().settings
@@ -21,36 +25,61 @@ if not options:
     st.stop()
 
 requested = st.query_params.get("journey", "")
-default_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
+journey_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
+hide_text = st.query_params.get("hide", "0")
+hide_until = int(hide_text) if hide_text.isdigit() else 0
+
+if wall_mode():
+    st.html(wall.CHROME_STYLE)
+
+    @st.fragment(run_every=live.REFRESH_SECONDS)
+    def wall_screen() -> None:
+        wall.wall_board(live.journey_view(settings, journey_id), hide_until=hide_until,
+                        refresh_seconds=live.REFRESH_SECONDS)
+
+    wall_screen()
+    st.stop()
+
 with st.sidebar:
-    journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id),
+    journey_id = st.selectbox("Journey", list(options), index=list(options).index(journey_id),
                               format_func=options.get, key="live_journey")
-    st.caption("Press F11 (or your browser's full-screen key) for the wall screen. Scores refresh every "
-               f"{live.REFRESH_SECONDS} seconds.")
+    hide_until = int(st.number_input("Hide scores until this many answers (0: show at once)", min_value=0,
+                                     max_value=10_000, value=hide_until, step=1, key="live_hide"))
 st.query_params["journey"] = str(journey_id)
+wall_url = f"/live?journey={journey_id}&wall=1" + (f"&hide={hide_until}" if hide_until else "")
 
 st.html(cards.WALL_STYLE)
-
-st.title(f":material/cast: {plain(options[journey_id])}", anchor=False)
+head, button = st.columns([4, 1], vertical_alignment="center")
+head.title(f":material/cast: {plain(options[journey_id])}", anchor=False)
+button.link_button("Open wall view", wall_url, icon=":material/fullscreen:", type="primary", width="stretch")
 
 
 @st.fragment(run_every=live.REFRESH_SECONDS)
 def live_board() -> None:
-    live.refresh(settings, journey_id)
-    steps = live.board(settings, journey_id)
+    view = live.journey_view(settings, journey_id)
     with st.container(key="live_board"):
-        if not steps:
+        frozen = view.frozen
+        if frozen is not None:
+            since = f" Last answers arrived {cards.ago(frozen.frozen_since)}." if frozen.frozen_since else ""
+            st.warning(f"{frozen.note}{since}", icon=":material/pause_circle:")
+        for note in view.notes:
+            if frozen is None or note != frozen.note:
+                st.info(note, icon=":material/sync:")
+        if view.pushed:
+            st.caption("Qualtrics pushes each answer to this app the moment it is submitted.")
+        st.markdown(f"**{view.answered:,}** answered since the session began "
+                    f"({cards.ago(view.started)}); the wall view opens in a new tab.")
+        if not view.steps:
             st.info("No metrics on this journey's steps yet. Place metrics on steps in Journeys.")
             return
-        tiles = [(f"{step.stage} › {step.step}", card) for step in steps for card in step.cards]
+        tiles = [(f"{step.stage} › {step.step}", card) for step in view.steps for card in step.cards]
         for row_start in range(0, len(tiles), 3):
             for (where, card), column in zip(tiles[row_start:row_start + 3], st.columns(3)):
                 with column:
                     cards.wall_card(card, where)
-        latest = live.comments(settings, journey_id)
-        if latest:
-            st.subheader("Latest comments", anchor=False)
-            for comment in latest:
+        if view.comments:
+            st.subheader(f"Latest comments · {count_of(len(view.comments), 'comment')}", anchor=False)
+            for comment in view.comments:
                 with st.container(border=True):
                     st.text(comment.text)
                     where = " · ".join(part for part in (comment.survey_name, ", ".join(comment.steps)) if part)
@@ -60,10 +89,9 @@ def live_board() -> None:
 live_board()
 
 with st.sidebar:
-    survey_ids = live.survey_ids(settings, journey_id)
-    if survey_ids:
+    view = live.journey_view(settings, journey_id)
+    if view.surveys:
         st.markdown("**Answer the survey**")
-        for survey_id in survey_ids:
-            link = live.public_link(settings, survey_id)
-            st.image(segno.make(link, error="m").png_data_uri(scale=6, border=2), width=200)
-            st.caption(link)
+        for survey in view.surveys:
+            st.image(wall.qr_data_uri(survey.link), width=200)
+            st.caption(f"{plain(survey.name)} · {survey.answered:,} answered · {survey.short_link}")

@@ -7,7 +7,7 @@ one credential recovery after a 401, and the mapping of failures onto the typed 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -141,23 +141,24 @@ class QualtricsClient:
         user = self.get_json(f"users/{account.user_id}", "your Qualtrics user permissions")
         return check_permissions(user.get("permissions"))
 
-    def surveys(self) -> list[Survey]:
-        """Every survey the account can see, following ``nextPage`` across all pages."""
-        surveys: list[Survey] = []
+    def _elements(self, path: str, what: str) -> Iterator[Mapping[str, Any]]:
+        """The ``elements`` of a paged list, following ``nextPage`` across all pages."""
         seen: set[str] = set()
-        page: str | None = "surveys"
+        page: str | None = path
         for _ in range(_MAX_PAGES):
             if page is None or page in seen:
                 break
             seen.add(page)
-            result = self.get_json(page, "the survey list")
-            for s in result.get("elements") or []:
-                surveys.append(Survey(
-                    id=str(s.get("id") or ""), name=str(s.get("name") or ""),
-                    owner_id=str(s.get("ownerId") or ""), is_active=bool(s.get("isActive")),
-                    last_modified=str(s.get("lastModified") or s.get("lastModifiedDate") or "")))
+            result = self.get_json(page, what)
+            yield from result.get("elements") or []
             page = result.get("nextPage") or None
-        return surveys
+
+    def surveys(self) -> list[Survey]:
+        """Every survey the account can see, across all pages."""
+        return [Survey(id=str(s.get("id") or ""), name=str(s.get("name") or ""),
+                       owner_id=str(s.get("ownerId") or ""), is_active=bool(s.get("isActive")),
+                       last_modified=str(s.get("lastModified") or s.get("lastModifiedDate") or ""))
+                for s in self._elements("surveys", "the survey list")]
 
     def definition(self, survey_id: str) -> dict[str, Any]:
         """The survey definition: ``/survey-definitions/{id}`` (PascalCase), falling back to the older
@@ -212,21 +213,10 @@ class QualtricsClient:
 
     def subscriptions(self) -> list[EventSubscription]:
         """The brand's event subscriptions this account can see (``GET /eventsubscriptions``)."""
-        found: list[EventSubscription] = []
-        page: str | None = "eventsubscriptions"
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            if page is None or page in seen:
-                break
-            seen.add(page)
-            result = self.get_json(page, "the event subscriptions")
-            for s in result.get("elements") or []:
-                found.append(EventSubscription(
-                    id=str(s.get("id") or ""), topics=str(s.get("topics") or ""),
-                    publication_url=str(s.get("publicationUrl") or ""),
-                    successful_calls=int(s.get("successfulCalls") or 0)))
-            page = result.get("nextPage") or None
-        return found
+        return [EventSubscription(id=str(s.get("id") or ""), topics=str(s.get("topics") or ""),
+                                  publication_url=str(s.get("publicationUrl") or ""),
+                                  successful_calls=int(s.get("successfulCalls") or 0))
+                for s in self._elements("eventsubscriptions", "the event subscriptions")]
 
     def unsubscribe(self, subscription_id: str) -> None:
         """Remove an event subscription; one that is already gone counts as removed."""

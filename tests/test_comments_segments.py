@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import time
 import zipfile
 
 import pandas as pd
@@ -253,10 +254,15 @@ class TestPagesOnASandboxOfTheirOwn:
         response_id = sandbox.record_response("nps", {"QID1": "10", "QID2_TEXT": typed})
         recorded = sandbox.expected_answers(m.survey_id, "QID2_TEXT").set_index("responseId").loc[response_id]
 
-        at = open_page(routes.LIVE, query={"journey": str(journey.id)})  # Live's own refresh syncs the survey
+        at = open_page(routes.LIVE, query={"journey": str(journey.id)})  # opening Live starts the survey's feed
+        no_exception(at)
+        deadline = time.monotonic() + 30
+        while runs.survey_state(s, m.survey_id).last_sync is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        at.run()  # the next refresh reads what the feed stored
         no_exception(at)
 
-        assert "Latest comments" in [h.value for h in at.subheader]
+        assert "Latest comments · 8 comments" in [h.value for h in at.subheader]
         texts = [t.value for t in at.text]
         assert texts[0] == recorded["value"] and "**a lot**" in texts[0] and "<b>Loved</b>" in texts[0]
         assert len(texts) == 8

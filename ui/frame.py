@@ -75,7 +75,14 @@ def app_runtime() -> Runtime:
 UI_DIR = Path(__file__).resolve().parent
 
 
+def wall_mode() -> bool:
+    """A Live wall screen (``?wall=1``): no navigation, no sidebar, no widgets, only the figures."""
+    return st.query_params.get("wall") == "1"
+
+
 def sidebar(person: Person) -> None:
+    if wall_mode():
+        return
     st.logo(str(UI_DIR / "logo.svg"), icon_image=str(UI_DIR / "icon.svg"), size="large")
     with st.sidebar:
         st.caption(f"{person.name} · {person.role.value}")
@@ -85,7 +92,7 @@ def sidebar(person: Person) -> None:
 
 def navigation(pages: dict[str, list[st.Page]]) -> st.Page:
     """Register every page; hidden ones stay reachable by link but out of the menu."""
-    return st.navigation(pages, position="sidebar")
+    return st.navigation(pages, position="hidden" if wall_mode() else "sidebar")
 
 
 def current_person() -> Person:

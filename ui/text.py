@@ -17,3 +17,8 @@ def plain(text: str | None) -> str:
     if not text:
         return ""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 comment", "2 comments", "1,204 comments": a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -17,6 +17,7 @@ from qualtrics.sandbox import Sandbox
 from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.db import ensure_migrated
+from workspace.live.feeds import stop_all as stop_feeds
 from workspace.scheduler import ensure_scheduler, stop_schedulers
 
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
@@ -74,6 +75,7 @@ def shutdown() -> None:
         if _runtime is None:
             return
         stop_schedulers()
+        stop_feeds()  # Live's feeds remove their Qualtrics subscriptions while the sandbox still answers
         if _runtime.sandbox is not None:
             integration.forget_sandbox(_runtime.settings)
             _runtime.sandbox.stop()

@@ -322,6 +322,43 @@ def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: lis
     return outcome
 
 
+def sync_response(settings: Settings, survey_id: str, response_id: str, *, client: object | None = None
+                  ) -> SyncResult:
+    """Store one response Qualtrics pushed (an event subscription named it) through the same upserts as an
+    export batch, keyed by (survey, question, response): when the next incremental export brings the same
+    response, it overwrites these rows with equal values and nothing counts twice. The continuation token
+    and the survey's last sync stay as they are, so that export still runs as usual."""
+    started = time.monotonic()
+    wanted = sorted(set(tracked_surveys(settings).get(survey_id, [])))
+    if not wanted:
+        return SyncResult(survey_id, "skipped", message=f"No metric uses survey {survey_id}; nothing to store.")
+    own_client = client is None
+    try:
+        with reporting_auth_failures(settings):
+            client = client or open_client(settings)
+            try:
+                labels, comments = _definition(settings, client, survey_id, wanted)
+                segments = segment_fields(settings, survey_id)
+                batch = client.response(survey_id, response_id, [*wanted, *comments], segments)  # type: ignore[attr-defined]
+            finally:
+                if own_client:
+                    client.close()  # type: ignore[union-attr]
+        with connect(settings.db_path) as db:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                written = write_answers(db, survey_id, batch.frame, wanted, labels, segments)
+                texts = _write_comments(db, survey_id, batch.frame, comments)
+                db.conn.execute("COMMIT")
+            finally:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+    except (QualtricsError, WorkspaceError, OSError) as exc:
+        return SyncResult(survey_id, "failed", message=str(exc) or type(exc).__name__,
+                          seconds=time.monotonic() - started)
+    return SyncResult(survey_id, "succeeded", responses=1, answers=written, comments=texts,
+                      seconds=time.monotonic() - started)
+
+
 def sync_metric(settings: Settings, metric_id: int, **options: object) -> SyncResult:
     """Sync the survey of one metric (every metric question of that survey comes along)."""
     metric = get_metric(settings, metric_id)
@@ -348,4 +385,4 @@ def sync_all(settings: Settings, *, progress: Progress | None = None, trigger: s
     return results
 
 
-__all__ = ["STAGES", "NotFound", "Progress", "SyncResult", "sync_all", "sync_metric", "sync_survey"]
+__all__ = ["STAGES", "NotFound", "Progress", "SyncResult", "sync_all", "sync_metric", "sync_response", "sync_survey"]

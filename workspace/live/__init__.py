@@ -1,24 +1,25 @@
-"""Live mode: a journey's scores kept fresh for a wall screen, and the link the room answers on.
+"""Live mode: a journey's scores kept fresh for wall screens, the link the room answers on, and pushes.
 
-Every viewer's screen refreshes every few seconds, but Qualtrics is asked at most once per
-`MIN_SYNC_AGE` seconds per survey, whoever asks: the survey's last sync time is in the database
-and its lock keeps two viewers from exporting at once. The same syncs bring the surveys' open-text
-answers, shown under the cards as the room's newest comments.
+- :mod:`workspace.live.feeds`: one background refresh per survey for every screen (push when Qualtrics can
+  reach the app, else incremental syncs every few seconds), and the pushed responses' fetch worker.
+- :mod:`workspace.live.view`: what a screen shows, computed once for all screens of a journey.
+- :mod:`workspace.live.links`: the survey link a phone opens, and the relay of the embedded sandbox's form.
+- :mod:`workspace.live.push`: Qualtrics event subscriptions and publications.
+
+This module keeps the journey-level reads the views are made of: the board of cards and the comments.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
-from workspace import catalog, journeys, metrics, runs, scores, sync
+from workspace import catalog, journeys, metrics, scores
 from workspace.config import Settings
 from workspace.db import connect
 from workspace.scores import MetricCard
 
-# Well inside Qualtrics' brand-wide 3,000 requests a minute: one sync is about five requests.
-MIN_SYNC_AGE = 10.0
-REFRESH_SECONDS = 5
+#: How often a screen reads the stored figures again (reads only: the feeds do the syncing).
+REFRESH_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -75,24 +76,6 @@ def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveCo
             for survey_id, text, recorded in rows]
 
 
-def _age(last_sync: str | None) -> float:
-    if not last_sync:
-        return float("inf")
-    when = dt.datetime.fromisoformat(last_sync.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return (dt.datetime.now(dt.timezone.utc) - when).total_seconds()
-
-
-def refresh(settings: Settings, journey_id: int, min_age: float = MIN_SYNC_AGE) -> list[sync.SyncResult]:
-    """Sync the journey's surveys that were not synced in the last `min_age` seconds (busy ones skipped)."""
-    results = []
-    for survey_id in survey_ids(settings, journey_id):
-        if _age(runs.survey_state(settings, survey_id).last_sync) >= min_age:
-            results.append(sync.sync_survey(settings, survey_id, trigger="live", wait=0.0))
-    return results
-
-
 def board(settings: Settings, journey_id: int) -> list[LiveStep]:
     """Every step that has metrics, in journey order, with its cards."""
     journey = journeys.get_journey(settings, journey_id)
@@ -101,7 +84,10 @@ def board(settings: Settings, journey_id: int) -> list[LiveStep]:
             for stage in journey.stages for step in stage.steps if lane.get(step.id)]
 
 
-def public_link(settings: Settings, survey_id: str) -> str:
-    """The survey's anonymous link, as Qualtrics forms it: `{base}/jfe/form/{survey id}`."""
-    base = settings.qualtrics_base_url or ""
-    return f"{base}/jfe/form/{survey_id}"
+from workspace.live.feeds import FeedState, receive, watch  # noqa: E402  (they use the reads above)
+from workspace.live.links import public_link, relay_survey_form, short_link  # noqa: E402
+from workspace.live.view import JourneyView, SurveyPanel, journey_view  # noqa: E402
+
+__all__ = ["REFRESH_SECONDS", "FeedState", "JourneyView", "LiveComment", "LiveStep", "SurveyPanel", "board",
+           "comments", "journey_view", "public_link", "receive", "relay_survey_form", "short_link", "survey_ids",
+           "watch"]

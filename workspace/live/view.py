@@ -1,0 +1,145 @@
+"""What every Live screen of a journey shows, computed once for all of them.
+
+A screen's refresh asks :func:`journey_view` for the journey; the figures are recomputed from stored answers
+only when a survey's feed stored something (its version moved) or the last computation is
+:data:`MAX_AGE` seconds old, so twenty screens refreshing every two seconds cost one computation, not twenty.
+The session a screen belongs to starts when the first screen opens the journey and ends when no screen has
+asked for it for :data:`feeds.IDLE_SECONDS`; "answered since" counts the responses recorded since then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from workspace import catalog, journeys, metrics
+from workspace.config import Settings
+from workspace.db import connect
+from workspace.live import feeds, links
+
+MAX_AGE = 5.0
+
+
+@dataclass(frozen=True)
+class SurveyPanel:
+    """One survey the room answers: its QR link, the short form of it and the answers since the session began."""
+
+    survey_id: str
+    name: str
+    link: str
+    short_link: str
+    answered: int
+
+
+@dataclass(frozen=True)
+class JourneyView:
+    journey_id: int
+    title: str
+    started: str                 # UTC ISO time the Live session began
+    answered: int                # responses to the journey's surveys since then
+    steps: list                  # list[LiveStep]
+    surveys: list[SurveyPanel]
+    comments: list               # list[LiveComment], newest first
+    feeds: list[feeds.FeedState]
+    computed: str                # UTC ISO time of these figures
+
+    @property
+    def frozen(self) -> feeds.FeedState | None:
+        """The first survey whose figures cannot move (no connection), if any."""
+        return next((f for f in self.feeds if f.mode == feeds.FROZEN), None)
+
+    @property
+    def notes(self) -> list[str]:
+        """What the facilitator should know about how answers arrive (one sentence per distinct reason)."""
+        seen: list[str] = []
+        for feed in self.feeds:
+            if feed.note and feed.note not in seen:
+                seen.append(feed.note)
+        return seen
+
+    @property
+    def pushed(self) -> bool:
+        return bool(self.feeds) and all(f.mode == feeds.PUSH for f in self.feeds)
+
+
+def _utc_iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._views: dict[tuple[str, int], tuple[tuple[int, ...], float, JourneyView]] = {}
+        self._sessions: dict[tuple[str, int], tuple[str, float]] = {}
+
+    def session_start(self, key: tuple[str, int]) -> str:
+        now = time.monotonic()
+        with self._lock:
+            started, last = self._sessions.get(key, ("", 0.0))
+            if not started or now - last > feeds.IDLE_SECONDS:
+                started = _utc_iso(dt.datetime.now(dt.timezone.utc))
+                self._views.pop(key, None)
+            self._sessions[key] = (started, now)
+            return started
+
+    def get(self, key: tuple[str, int], versions: tuple[int, ...]) -> JourneyView | None:
+        with self._lock:
+            cached = self._views.get(key)
+        if cached and cached[0] == versions and time.monotonic() - cached[1] < MAX_AGE:
+            return cached[2]
+        return None
+
+    def put(self, key: tuple[str, int], versions: tuple[int, ...], view: JourneyView) -> None:
+        with self._lock:
+            self._views[key] = (versions, time.monotonic(), view)
+
+
+_cache = _Cache()
+
+
+def _answered_since(settings: Settings, questions: dict[str, list[str]], since: str) -> dict[str, int]:
+    """Survey id → distinct responses recorded at or after ``since`` among the metric questions' answers."""
+    counts = {}
+    with connect(settings.db_path) as db:
+        for survey_id, question_ids in questions.items():
+            marks = ", ".join("?" for _ in question_ids)
+            counts[survey_id] = db.conn.execute(
+                "SELECT COUNT(DISTINCT response_id) FROM answers WHERE survey_id = ? "
+                f"AND question_id IN ({marks}) AND recorded_date >= ?", [survey_id, *question_ids, since]
+            ).fetchone()[0]
+    return counts
+
+
+def journey_view(settings: Settings, journey_id: int) -> JourneyView:
+    """The journey's Live figures for one screen refresh (keeps its surveys' feeds running)."""
+    from workspace import live  # the package's board and comments
+
+    key = (str(settings.db_path), journey_id)
+    started = _cache.session_start(key)
+    survey_ids = live.survey_ids(settings, journey_id)
+    states = feeds.watch(settings, survey_ids)
+    versions = tuple(s.version for s in states)
+    cached = _cache.get(key, versions)
+    if cached is not None:
+        return replace(cached, feeds=states)
+    journey = journeys.get_journey(settings, journey_id)
+    used = {m.id: m for m in metrics.list_metrics(settings)}
+    questions: dict[str, list[str]] = {}
+    for step in journey.steps:
+        for metric_id in step.metric_ids:
+            metric = used[metric_id]
+            if metric.question_id not in questions.setdefault(metric.survey_id, []):
+                questions[metric.survey_id].append(metric.question_id)
+    counts = _answered_since(settings, questions, started)
+    surveys = []
+    for survey_id in survey_ids:
+        link = links.public_link(settings, survey_id)
+        surveys.append(SurveyPanel(survey_id, catalog.survey_name(settings, survey_id) or survey_id, link,
+                                   links.short_link(link), counts.get(survey_id, 0)))
+    view = JourneyView(journey_id, journey.name, started, sum(counts.values()), live.board(settings, journey_id),
+                       surveys, live.comments(settings, journey_id), states,
+                       _utc_iso(dt.datetime.now(dt.timezone.utc)))
+    _cache.put(key, versions, view)
+    return view
