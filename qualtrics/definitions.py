@@ -560,7 +560,12 @@ def parse_definition(definition: Mapping[str, Any]) -> QuestionCatalog:
     questions: list[Question] = []
     skipped: list[SkippedQuestion] = [r for r in raws if isinstance(r, SkippedQuestion)]
     open_text: list[OpenTextQuestion] = []
+    seen: set[str] = set()
     for raw in sorted(readable, key=lambda r: _qid_key(r.qid)):
+        if raw.qid in seen:  # a damaged file may hold one question twice; ids must stay unique
+            skipped.append(_skip(raw, "it appears twice in the definition; the first one is used"))
+            continue
+        seen.add(raw.qid)
         if (unseen := layout.excluded(raw.qid)) is not None:
             skipped.append(_skip(raw, unseen))
             continue
@@ -569,7 +574,7 @@ def parse_definition(definition: Mapping[str, Any]) -> QuestionCatalog:
             found, left_out = _trackable(raw, by_id)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
             found, left_out = [], [_skip(raw, f"its definition could not be read ({type(exc).__name__})")]
-        questions.extend(_looped(q, loop) for loop in loops for q in found) if loops else questions.extend(found)
+        questions.extend([_looped(q, loop) for loop in loops for q in found] if loops else found)
         skipped.extend(left_out)
         open_text.extend(_open_text(raw, loops))
     return QuestionCatalog(survey_id=survey_id, survey_name=name, questions=tuple(questions),

@@ -192,3 +192,21 @@ def test_damaged_blocks_flow_or_survey_elements_never_fail_the_parse(name: str, 
         assert path == () and key in {"Questions", "SurveyElements", "questions"}, exc
         return
     storable(catalog)
+
+
+@SETTINGS
+@given(name=st.sampled_from(FILES or ["-"]), data=st.data())
+def test_offered_and_skipped_ids_are_unique_even_when_a_question_is_duplicated(name: str, data: Any) -> None:
+    """The catalog is stored keyed by (survey, id): a file holding one question twice must not break that."""
+    whole = definition(name)
+    result = whole.get("result", whole)
+    qid, question = data.draw(st.sampled_from(questions_of(result)), label="question")
+    if "SurveyElements" in result:
+        result["SurveyElements"].append({"Element": "SQ", "PrimaryAttribute": qid, "Payload": copy.deepcopy(question)})
+    else:
+        return  # object-keyed shapes cannot hold a key twice
+    catalog = parse_definition(whole)
+    ids = [q.id for q in catalog.questions]
+    assert len(ids) == len(set(ids))
+    assert any("twice" in s.reason for s in catalog.skipped if s.id == qid)
+    assert offered_by_parent(catalog) == offered_by_parent(baseline(name))
