@@ -22,6 +22,7 @@ from workspace.scheduler import ensure_scheduler, stop_schedulers
 
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
 # on every machine; PULSE_SANDBOX_LIVE=0 stops it adding responses (tests want fixed numbers).
+# PULSE_SANDBOX_DEFINITIONS=DIR adds every QSF file of DIR as a survey (python -m qualtrics.sandbox --definitions).
 SANDBOX_SEED = 7
 log = logging.getLogger("journey_pulse")
 
@@ -45,11 +46,26 @@ def runtime() -> Runtime:
         return _runtime
 
 
+def _sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox:
+    """The embedded sandbox, with the QSF files of ``definitions`` as surveys when set. A folder that does not
+    exist, or a file that cannot be read, is logged with its name; the demo surveys work regardless."""
+    try:
+        sandbox = Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(redirect_uri,), definitions=definitions or None)
+    except FileNotFoundError as exc:
+        log.error("PULSE_SANDBOX_DEFINITIONS: %s The sandbox starts with its demo surveys only.", exc)
+        return Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(redirect_uri,))
+    for problem in sandbox.definition_problems:
+        log.error("PULSE_SANDBOX_DEFINITIONS: skipped %s", problem)
+    for survey in sandbox.imported:
+        log.info("PULSE_SANDBOX_DEFINITIONS: survey %s %r loaded", survey.id, survey.name)
+    return sandbox
+
+
 def _start(settings: Settings) -> Runtime:
     sandbox = None
     if settings.uses_sandbox:
         live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")
-        sandbox = Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(settings.redirect_uri,))
+        sandbox = _sandbox(live, settings.redirect_uri, os.environ.get("PULSE_SANDBOX_DEFINITIONS", "").strip())
         sandbox.start(port=0)
         reason = settings.sandbox_reason
         settings = settings.with_sandbox(sandbox.base_url, sandbox.client_id, sandbox.client_secret)

@@ -1,6 +1,8 @@
 """``python -m workspace``: the workspace commands of design.md §5 (a contract), for cron and scripts.
 
     metrics [--json]                       id, title, type, survey, question, score, n, last sync
+    journeys [--json]                      journeys with their stages and steps, in order
+    add-journey NAME --step "STAGE/STEP" [--step …]   creates, or adds missing steps; never duplicates
     add-metric --survey SV_… --question QID… --type nps|csat|ces [--title T] [--journey NAME --step NAME]
     sync [--metric ID | --all]             incremental; progress on stderr
     score FILE --type … --question QID…    (workspace.score_file)
@@ -58,6 +60,53 @@ def cmd_metrics(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
     for line in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1], file=out)
+    return 0
+
+
+def _journey_json(journey: journeys.Journey) -> dict[str, Any]:
+    return {"id": journey.id, "name": journey.name, "description": journey.description,
+            "stages": [{"id": stage.id, "name": stage.name,
+                        "steps": [{"id": step.id, "name": step.name, "metrics": list(step.metric_ids)}
+                                  for step in stage.steps]}
+                       for stage in journey.stages]}
+
+
+def _print_journey(journey: journeys.Journey, out: TextIO) -> None:
+    print(journey.name, file=out)
+    if not journey.stages:
+        print("  (no stages yet)", file=out)
+    for stage in journey.stages:
+        print(f"  {stage.name}", file=out)
+        for step in stage.steps:
+            placed = f"  (metrics {', '.join(map(str, step.metric_ids))})" if step.metric_ids else ""
+            print(f"    - {step.name}{placed}", file=out)
+
+
+def cmd_journeys(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    found = journeys.list_journeys(_settings())
+    if args.json:
+        for journey in found:
+            print(json.dumps(_journey_json(journey), ensure_ascii=False), file=out)
+        return 0
+    if not found:
+        print('No journeys yet. Add one with: python -m workspace add-journey NAME --step "STAGE/STEP"', file=out)
+        return 0
+    for journey in found:
+        _print_journey(journey, out)
+    return 0
+
+
+def cmd_add_journey(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    steps = [journeys.parse_step_path(path) for path in args.step]
+    done = journeys.ensure_journey(_settings(), args.name, steps)
+    added = "; ".join(f"{stage}/{step}" for stage, step in done.added)
+    if done.created:
+        print(f"Created journey {done.journey.name!r} with {len(done.journey.stages)} stage(s) and "
+              f"{len(done.journey.steps)} step(s): {added}.", file=out)
+    elif done.added:
+        print(f"Journey {done.journey.name!r}: added {len(done.added)} step(s): {added}.", file=out)
+    else:
+        print(f"Journey {done.journey.name!r} already has every step given; nothing changed.", file=out)
     return 0
 
 
@@ -146,13 +195,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per metric")
     p.set_defaults(handler=cmd_metrics)
 
+    p = sub.add_parser("journeys", help="list journeys with their stages and steps")
+    p.add_argument("--json", action="store_true", help="one JSON object per journey")
+    p.set_defaults(handler=cmd_journeys)
+
+    p = sub.add_parser("add-journey", help="create a journey, or add the steps it is missing")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--step", action="append", required=True, metavar="STAGE/STEP",
+                   help='a step and its stage, e.g. "Onboarding/Sign up" (repeatable; kept in the order given)')
+    p.set_defaults(handler=cmd_add_journey)
+
     p = sub.add_parser("add-metric", help="track a survey question as a metric")
     p.add_argument("--survey", required=True, metavar="SV_…")
     p.add_argument("--question", required=True, metavar="QID…", help="QIDn, or QIDn_m for a matrix row")
     p.add_argument("--type", required=True, choices=["nps", "csat", "ces"])
     p.add_argument("--title")
     p.add_argument("--journey", metavar="NAME")
-    p.add_argument("--step", metavar="NAME")
+    p.add_argument("--step", metavar="NAME", help='a step of that journey: its name, or "STAGE/STEP"')
     p.set_defaults(handler=cmd_add_metric)
 
     p = sub.add_parser("sync", help="fetch new responses (incremental) and re-score")

@@ -300,14 +300,74 @@ def _placement(row: dict[str, Any]) -> Placement:
                      row["step_id"], row["step_name"])
 
 
+def parse_step_path(path: str) -> tuple[str, str]:
+    """``"STAGE/STEP"`` (the command line's way to name a step) as ``(stage, step)``; a step name may hold
+    further slashes, the stage name may not."""
+    stage, sep, step = (path or "").partition("/")
+    if not sep or not stage.strip() or not step.strip():
+        raise Invalid(f"{path!r} is not STAGE/STEP; write the stage, a slash, then the step, e.g. "
+                      "\"Onboarding/Sign up\".")
+    return stage.strip(), step.strip()
+
+
+@dataclass(frozen=True)
+class EnsuredJourney:
+    """What `ensure_journey` did: the journey as it now is, whether it is new, and the steps it added."""
+
+    journey: Journey
+    created: bool
+    added: tuple[tuple[str, str], ...]
+
+
+def ensure_journey(settings: Settings, name: str, steps: Sequence[tuple[str, str]]) -> EnsuredJourney:
+    """The journey ``name`` with every ``(stage, step)`` of ``steps``: created if missing, otherwise completed.
+    Stages and steps are appended in the order given; one that exists (same name, any case) is never added
+    twice, so running the same command again changes nothing. One transaction: all or nothing."""
+    name = _name(name, "journey")
+    wanted = [(_name(stage, "stage"), _name(step, "step")) for stage, step in steps]
+    with connect(settings.db_path) as db:
+        with transaction(db):
+            row = db.conn.execute(
+                "SELECT id FROM journeys WHERE name = ? OR lower(name) = lower(?) ORDER BY name = ? DESC LIMIT 1",
+                (name, name, name)).fetchone()
+            created = row is None
+            if created:
+                journey_id = db.conn.execute(
+                    "INSERT INTO journeys (name, description, owner, created_at) VALUES (?, '', NULL, ?)",
+                    (name, utcnow())).lastrowid
+            else:
+                journey_id = row[0]
+            added: list[tuple[str, str]] = []
+            for stage_name, step_name in wanted:
+                stage = db.conn.execute(
+                    "SELECT id FROM stages WHERE journey_id = ? AND lower(name) = lower(?) ORDER BY position LIMIT 1",
+                    (journey_id, stage_name)).fetchone()
+                stage_id = stage[0] if stage else _insert_child(db, "stage", journey_id, stage_name, None)
+                if db.conn.execute("SELECT 1 FROM steps WHERE stage_id = ? AND lower(name) = lower(?)",
+                                   (stage_id, step_name)).fetchone():
+                    continue
+                _insert_child(db, "step", stage_id, step_name, None)
+                added.append((stage_name, step_name))
+        return EnsuredJourney(_load(db, journey_id), created, tuple(added))
+
+
 def find_step(settings: Settings, journey_name: str, step_name: str) -> Step:
-    """The step called ``step_name`` on the journey called ``journey_name`` (case-insensitive)."""
+    """The step called ``step_name`` (or ``"STAGE/STEP"``) on the journey called ``journey_name``, names
+    compared case-insensitively. A step name found in two stages is ambiguous: the error says how to pick."""
     journey = journey_by_name(settings, journey_name)
     if journey is None:
         raise NotFound(f"No journey named {journey_name!r}; create it first or check the spelling.")
     wanted = step_name.strip().lower()
-    for step in journey.steps:
-        if step.name.lower() == wanted:
-            return step
-    names = ", ".join(s.name for s in journey.steps) or "none yet"
+    matches = [(stage, step) for stage in journey.stages for step in stage.steps if step.name.lower() == wanted]
+    if not matches and "/" in wanted:
+        stage_name, step_only = parse_step_path(step_name)
+        matches = [(stage, step) for stage in journey.stages for step in stage.steps
+                   if stage.name.lower() == stage_name.lower() and step.name.lower() == step_only.lower()]
+    if len(matches) == 1:
+        return matches[0][1]
+    if matches:
+        choices = ", ".join(repr(f"{stage.name}/{step.name}") for stage, step in matches)
+        raise Invalid(f"Journey {journey.name!r} has a step named {step_name!r} in {len(matches)} stages; "
+                      f"name it with its stage: {choices}.")
+    names = ", ".join(f"{stage.name}/{step.name}" for stage in journey.stages for step in stage.steps) or "none yet"
     raise NotFound(f"Journey {journey.name!r} has no step named {step_name!r} (steps: {names}).")
