@@ -16,6 +16,7 @@ there. Without access control the app refuses to start where other machines can 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
@@ -29,13 +30,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ui.frame import login_configured
+from ui.frame import login_configured, secret_section
 from workspace import bootstrap, live
 from workspace.datahub import endpoint as datahub
 from workspace.config import ConfigError, exposure_problem
 from workspace.connection import START_PATH, claim_authorization, complete_authorization
 from workspace.db import store_health
 from workspace.live.push import EVENTS_PATH
+from workspace.people import role_lists
 
 CALLBACK_PATH = "/api/qualtrics/callback"
 BROWSER_COOKIE = "pulse_browser"
@@ -170,6 +172,7 @@ async def health(_: Request) -> JSONResponse:
     ports or the sandbox: this route answers anyone."""
     try:
         runtime = await run_in_threadpool(bootstrap.runtime)
+        role_lists(secret_section("roles"))
     except ConfigError as exc:
         return JSONResponse({"status": "error", "problem": str(exc)}, status_code=503)
     database = await run_in_threadpool(store_health, runtime.settings.db_path)
@@ -184,6 +187,7 @@ async def lifespan(_: st.App) -> AsyncIterator[None]:
     # one line here and on every page, where it can be read and fixed.
     try:
         runtime = await run_in_threadpool(bootstrap.runtime)
+        role_lists(secret_section("roles"))
     except ConfigError as exc:
         log.error("Journey Pulse cannot start: %s", exc)
     else:
@@ -191,7 +195,10 @@ async def lifespan(_: st.App) -> AsyncIterator[None]:
         if problem:
             log.error("Journey Pulse refuses to start: %s", problem)
             bootstrap.shutdown()
-            raise SystemExit(2)
+            for handler in log.handlers:
+                handler.flush()
+            # Not SystemExit: Starlette would print its traceback under the one line that matters.
+            os._exit(2)
     yield
     bootstrap.shutdown()
 

@@ -93,7 +93,8 @@ def open_page(route: str, *, query: dict[str, str] | None = None, user: dict | N
 
 
 def signed_in(email: str) -> dict:
-    return {"is_logged_in": True, "email": email, "name": email.split("@")[0].capitalize()}
+    return {"is_logged_in": True, "email": email, "email_verified": True, "iss": "https://accounts.example.com",
+            "name": email.split("@")[0].capitalize()}
 
 
 def shown_text(at: AppTest) -> str:

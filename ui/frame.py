@@ -7,7 +7,8 @@ the email lists in `[roles]` of .streamlit/secrets.toml:
     integration_managers = ["ana@example.com"]
     editors = ["eli@example.com"]   # or ["*"] for everyone signed in
 
-Without `[auth]` the app has one local user, who manages integrations (a developer's machine).
+Without `[auth]` the app has one local user, who manages integrations: it then listens on loopback only,
+unless the operator sets PULSE_OPEN_ACCESS=1, and every page says so (:func:`open_access_banner`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 import streamlit as st
 
 from workspace.bootstrap import Runtime, runtime
-from workspace.people import Role, can_edit_journeys, can_edit_metrics, can_manage_integrations, role_for
+from workspace.people import (Role, can_edit_journeys, can_edit_metrics, can_manage_integrations, expected_issuers,
+                              role_lists, verified_email)
 
 LOCAL_USER = "local user"
 
@@ -42,7 +44,7 @@ class Person:
         return can_edit_journeys(self.role)
 
 
-def _secret(section: str) -> dict:
+def secret_section(section: str) -> dict:
     try:
         return dict(st.secrets.get(section, {}))
     except FileNotFoundError:
@@ -50,7 +52,7 @@ def _secret(section: str) -> dict:
 
 
 def login_configured() -> bool:
-    return bool(_secret("auth"))
+    return bool(secret_section("auth"))
 
 
 def signed_in_person() -> Person:
@@ -62,10 +64,18 @@ def signed_in_person() -> Person:
         st.write("Sign in to see your team's journeys and scores.")
         st.button("Sign in", type="primary", on_click=st.login)
         st.stop()
-    roles = _secret("roles")
-    email = st.user.get("email")
-    role = role_for(email, roles.get("integration_managers", ()), roles.get("editors", ()))
-    return Person(name=st.user.get("name") or email or "signed-in user", email=email, role=role)
+    roles = role_lists(secret_section("roles"))  # a malformed [roles] is a ConfigError, shown on every page
+    email = verified_email(st.user.to_dict(), expected_issuers(secret_section("auth")))
+    return Person(name=st.user.get("name") or email or "signed-in user", email=email, role=roles.role_of(email))
+
+
+def open_access_banner() -> None:
+    """Every page, when PULSE_OPEN_ACCESS=1 and nobody signs in: say that anyone can manage this instance."""
+    if login_configured() or not runtime().settings.open_access:
+        return
+    st.warning("Open access (PULSE_OPEN_ACCESS=1): anyone who can reach this address can manage Journey Pulse "
+               "— connect or disconnect Qualtrics, rotate the Data Hub key, delete metrics and read every "
+               "response. Configure sign-in ([auth]) to restrict it.", icon=":material/lock_open:")
 
 
 def app_runtime() -> Runtime:

@@ -15,6 +15,7 @@ st.set_page_config(page_title="Journey Pulse", page_icon=":material/route:", lay
 
 person = frame.signed_in_person()
 frame.sidebar(person)
+frame.open_access_banner()
 
 PAGES = {
     "": [
