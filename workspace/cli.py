@@ -5,7 +5,7 @@
     add-journey NAME --step "STAGE/STEP" [--step …]   creates, or adds missing steps; never duplicates
     add-metric --survey SV_… --question QID… --type nps|csat|ces [--title T] [--journey NAME --step NAME]
     sync [--metric ID | --all]             incremental; progress on stderr
-    score FILE --type … --question QID…    (workspace.score_file)
+    score FILE --type … --question QID… [--definition QSF]   (workspace.score_file)
 
 Qualtrics is reached with ``QUALTRICS_API_TOKEN`` (+ base URL or data center) when set, else with the
 connection the app stored in ``PULSE_DB``. Every failure is one sentence on stderr and exit code 1.
