@@ -45,7 +45,9 @@ with left:
 with right:
     st.plotly_chart(charts.sentiments(detail.sentiments), key="sentiments")
     period = st.segmented_control("Trend by", ["day", "week", "month"], default="week", key="trend_period")
-    st.plotly_chart(charts.trend(scores.trend(settings, metric.id, period=period or "week"), metric.type),
+    st.plotly_chart(charts.trend(scores.trend(settings, metric.id, period=period or "week"), metric.type,
+                                 target=metric.target,
+                                 target_label=views.target_text(card) if metric.target is not None else ""),
                     key="trend")
 
 fresh = views.freshness(settings, metric)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui.text import for_plotly
+
 SENTIMENT_COLOURS = {"Positive": "#0072B2", "Neutral": "#E69F00", "Negative": "#D55E00",
                      "Excluded": "#999999", "Unmapped": "#CC79A7"}
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"]
@@ -21,8 +23,10 @@ def _layout(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 320) -> go.Figure:
-    """Score per period with its 95% interval as a band; low-confidence periods drawn hollow."""
+def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 320,
+          target: float | None = None, target_label: str = "") -> go.Figure:
+    """Score per period with its 95% interval as a band; low-confidence periods drawn hollow; the target,
+    when set, as a dashed line named by ``target_label``."""
     fig = go.Figure()
     data = frame.dropna(subset=["value"])
     fig.add_trace(go.Scatter(x=list(data["period"]) + list(data["period"])[::-1],
@@ -30,12 +34,16 @@ def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 
                              fill="toself", fillcolor="rgba(0,114,178,0.15)", line=dict(width=0),
                              hoverinfo="skip", name="95% interval"))
     fig.add_trace(go.Scatter(
-        x=data["period"], y=data["value"], mode="lines+markers", name=title or AXIS_TITLES[metric_type],
+        x=data["period"], y=data["value"], mode="lines+markers", name=for_plotly(title) if title else AXIS_TITLES[metric_type],
         line=dict(color=SERIES_COLOURS[0], width=2),
         marker=dict(size=8, color=["white" if low else SERIES_COLOURS[0] for low in data["low_confidence"]],
                     line=dict(color=SERIES_COLOURS[0], width=2)),
         customdata=data[["display", "respondents"]],
         hovertemplate="%{customdata[0]} (n = %{customdata[1]:,})<extra></extra>"))
+    if target is not None:
+        fig.add_hline(y=target, line=dict(color="#999999", dash="dash", width=1.5),
+                      annotation_text=for_plotly(target_label or f"target {target:g}"),
+                      annotation_position="top left")
     fig.update_yaxes(title=AXIS_TITLES[metric_type])
     return _layout(fig, height)
 
@@ -61,12 +69,12 @@ def steps(frame: pd.DataFrame, metric_type: str, height: int = 360) -> go.Figure
     fig = go.Figure()
     data = frame[frame["type"] == metric_type]
     order = data.drop_duplicates("step_id").sort_values(["stage_position", "step_position"])
-    labels = {row.step_id: f"{row.stage} › {row.step}" for row in order.itertuples()}
+    labels = {row.step_id: for_plotly(f"{row.stage} › {row.step}") for row in order.itertuples()}
     for i, (title, group) in enumerate(data.groupby("title", sort=False)):
         group = group.dropna(subset=["value"])
         fig.add_trace(go.Scatter(
             x=[labels[s] for s in group["step_id"]], y=group["value"], mode="markers+lines",
-            name=title, line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)], dash="dot"),
+            name=for_plotly(title), line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)], dash="dot"),
             marker=dict(size=11),
             error_y=dict(type="data", symmetric=False, array=group["interval_high"] - group["value"],
                          arrayminus=group["value"] - group["interval_low"]),
@@ -78,11 +86,12 @@ def steps(frame: pd.DataFrame, metric_type: str, height: int = 360) -> go.Figure
 
 
 def step_trends(frames: dict[str, pd.DataFrame], metric_type: str, height: int = 320) -> go.Figure:
-    """One line per step (named by the key) of the same metric type over time."""
+    """One line per step (named by the key) of the same metric type over time. Names, titles and step
+    labels are user and survey text: escaped, because plotly renders its HTML subset in them."""
     fig = go.Figure()
     for i, (name, frame) in enumerate(frames.items()):
         data = frame.dropna(subset=["value"])
-        fig.add_trace(go.Scatter(x=data["period"], y=data["value"], mode="lines+markers", name=name,
+        fig.add_trace(go.Scatter(x=data["period"], y=data["value"], mode="lines+markers", name=for_plotly(name),
                                  line=dict(color=SERIES_COLOURS[i % len(SERIES_COLOURS)]),
                                  customdata=data[["display", "respondents"]],
                                  hovertemplate="%{customdata[0]} (n = %{customdata[1]:,})"))

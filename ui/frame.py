@@ -90,7 +90,20 @@ def wall_mode() -> bool:
     return st.query_params.get("wall") == "1"
 
 
+# Streamlit draws primary buttons' labels white in both themes; on the dark theme's light-blue primary
+# (#56B4E9, chosen so primary-coloured text reads on the dark background) white is 2.3:1. The label
+# takes the dark background colour there instead (7.8:1). light-dark() follows the `color-scheme`
+# Streamlit sets on the app. tests/test_contrast.py checks these pairs against .streamlit/config.toml.
+PRIMARY_BUTTON_TEXT = {"light": "#FFFFFF", "dark": "#10151C"}
+FRAME_STYLE = f"""<style>
+[data-testid^="stBaseButton-primary"], [data-testid^="stBaseButton-primary"] p,
+[data-testid^="stBaseLinkButton-primary"], [data-testid^="stBaseLinkButton-primary"] p {{
+  color: light-dark({PRIMARY_BUTTON_TEXT['light']}, {PRIMARY_BUTTON_TEXT['dark']}) !important; }}
+</style>"""
+
+
 def sidebar(person: Person) -> None:
+    st.html(FRAME_STYLE)
     if wall_mode():
         return
     st.logo(str(UI_DIR / "logo.svg"), icon_image=str(UI_DIR / "icon.svg"), size="large")
