@@ -65,7 +65,9 @@ except WorkspaceError as exc:
     st.stop()
 not_offered = wizard.skipped(settings, survey_id)
 if not_offered:
-    with st.expander(f"{len(not_offered)} question(s) of this survey cannot be metrics — why",
+    count = len(not_offered)
+    with st.expander(f"{count} question{'s' if count != 1 else ''} of this survey cannot be "
+                     f"{'metrics' if count != 1 else 'a metric'} — why",
                      icon=":material/block:"):
         st.dataframe(wizard.skipped_table(not_offered), hide_index=True, width="stretch", column_config={
             "question": st.column_config.TextColumn("Question"),

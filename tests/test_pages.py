@@ -454,7 +454,7 @@ def test_wizard_lists_the_questions_it_does_not_offer_with_the_reason(settings, 
     at = open_page(routes.NEW_METRIC)
     at.selectbox(key="wizard_survey").set_value(survey_id).run()
     no_exception(at)
-    [why] = [e for e in at.expander if "cannot be metrics" in e.label]
+    [why] = [e for e in at.expander if "1 question of this survey cannot be a metric" in e.label]
     table = why.dataframe[0].value
     assert list(table["question"]) == ["QID2"]  # the survey's open-text question
     assert list(table["reason"]) == ["open-text answers have no scale"]
