@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cards, charts, routes
-from ui.actions import progress_bar
+from ui.actions import run_sync
 from ui.frame import app_runtime, current_person
 from ui.text import plain
 from workspace import journeys, metrics, scores, views, wizard
@@ -57,11 +57,13 @@ info_col.caption(f"Last sync {cards.ago(fresh.last_sync)} · next automatic sync
 if fresh.last_error:
     st.error(f"Last sync failed: {fresh.last_error}", icon=":material/error:")
 if person.edits_metrics and sync_col.button("Sync data", key="metric_sync", icon=":material/sync:"):
-    result = wizard.sync_now(settings, metric.id, progress_bar())
-    if result.ok:
+    result = run_sync(settings, metric.survey_id, lambda report: wizard.sync_now(settings, metric.id, report),
+                      key="metric_sync", by=person.email or person.name)
+    if result is not None and result.ok:
         st.toast(f"Synced {result.responses:,} new responses.", icon=":material/check_circle:")
         st.rerun()
-    st.error(result.message, icon=":material/error:")
+    if result is not None:
+        (st.warning if result.status == "cancelled" else st.error)(result.message, icon=":material/error:")
 
 tab_answers, tab_mapping, tab_settings = st.tabs(["Answers behind the score", "Sentiment mapping", "Target and placement"])
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import routes
 
-from ui.actions import progress_bar
+from ui.actions import run_sync
 from ui.frame import app_runtime, current_person
 from ui.text import plain
 from workspace import wizard
@@ -142,13 +142,18 @@ if st.button("Sync data", type="primary", key="wizard_sync", icon=":material/syn
     except WorkspaceError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
-    report = progress_bar()
     with st.status("Syncing responses from Qualtrics…", expanded=True) as status:
-        result = wizard.sync_now(settings, metric.id, report)
+        result = run_sync(settings, survey_id, lambda report: wizard.sync_now(settings, metric.id, report),
+                          key="wizard_sync", by=person.email or person.name)
+        if result is None:  # another sync of this survey runs (run_sync said so); this metric waits for the next
+            status.update(label="The metric was saved; its answers come with the next sync of this survey",
+                          state="complete")
+            st.page_link(routes.METRIC, label="Open the metric", query_params={"id": str(metric.id)})
+            st.stop()
         if result.ok:
             status.update(label=f"Synced {result.responses:,} responses", state="complete", expanded=False)
         else:
-            status.update(label="Sync failed", state="error")
+            status.update(label="Sync cancelled" if result.status == "cancelled" else "Sync failed", state="error")
     if result.ok:
         st.switch_page(routes.METRIC, query_params={"id": str(metric.id)})
     st.error(f"{result.message} The metric was saved and will sync again automatically; you can also press "

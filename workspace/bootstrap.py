@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -61,7 +62,20 @@ def _sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox:
     return sandbox
 
 
+def _log_to_server_output() -> None:
+    """Warnings of the workspace (a failed sync and its reason, one line each) go to the server's output
+    with a time stamp, where "the server log has the details" sends people; the app configures no
+    logging otherwise, and Python's last-resort handler would drop the time and the logger's name."""
+    logger = logging.getLogger("workspace")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def _start(settings: Settings) -> Runtime:
+    _log_to_server_output()
     sandbox = None
     if settings.uses_sandbox:
         live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")

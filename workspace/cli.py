@@ -183,8 +183,7 @@ def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results = sync_all(settings, progress=progress, trigger="cli", wait=args.wait, on_result=on_result)
         if results and all(r.run_id is None and r.status == "failed" for r in results):
             raise CommandError(results[0].message or "The sync could not start.")
-    failed = [r for r in results if r.status == "failed"]
-    return 1 if failed else 0
+    return 0 if all(r.ok for r in results) else 1  # failed or cancelled
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,9 @@
 A run row is written when a sync starts and finished when it ends, so a page can poll progress (stage,
 fraction) of a sync running in another thread or process. A run left ``running`` by a killed process is
 reported as failed once its survey's lock is free again (the lock dies with its holder).
+
+Cancelling is a request written on the run row (:func:`request_cancel`, from any tab or process); the sync
+reads it between export polls and ends the run as ``cancelled`` before it has stored anything.
 """
 
 from __future__ import annotations
@@ -28,12 +31,18 @@ class SyncRun:
     trigger: str
     started_at: str
     finished_at: str | None
-    status: str  # running | succeeded | failed | skipped
+    status: str  # running | succeeded | failed | skipped | cancelled
     stage: str | None
     fraction: float | None
     responses: int
     answers: int
     error: str | None
+    cancel_requested_by: str | None = None  # set while a cancel request waits for the sync to see it
+
+    @property
+    def progress_text(self) -> str:
+        """Where a running sync is, in words: "export 40%"."""
+        return f"{self.stage or 'export'} {self.fraction or 0.0:.0%}"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,8 @@ def _run(row: dict[str, Any], lock_free: bool) -> SyncRun:
     if status == "running" and lock_free:
         status, error = "failed", INTERRUPTED
     return SyncRun(row["id"], row["survey_id"], row["trigger"], row["started_at"], row["finished_at"], status,
-                   row["stage"], row["fraction"], row["responses"], row["answers"], error)
+                   row["stage"], row["fraction"], row["responses"], row["answers"], error,
+                   row["cancel_requested_by"] if row["cancel_requested_at"] else None)
 
 
 def start_run(settings: Settings, survey_id: str, trigger: str) -> int:
@@ -61,9 +71,36 @@ def start_run(settings: Settings, survey_id: str, trigger: str) -> int:
             (survey_id, trigger, utcnow(), os.getpid(), socket.gethostname())).lastrowid
 
 
-def record_progress(settings: Settings, run_id: int, stage: str, fraction: float) -> None:
+_PROGRESS_SQL = "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ? RETURNING cancel_requested_by, " \
+                "cancel_requested_at"
+
+
+def record_progress(settings: Settings, run_id: int, stage: str, fraction: float,
+                    db: sqlite_utils.Database | None = None) -> str | None:
+    """Store where the run is; returns who asked to cancel it ("someone" if unnamed), or None.
+    Pass ``db`` to write through the caller's connection (inside its transaction)."""
+    if db is not None:
+        rows = db.conn.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
+    else:
+        # fetchall: finish the RETURNING statement before COMMIT (a half-read cursor blocks it).
+        with connect(settings.db_path) as own, transaction(own):
+            rows = own.conn.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
+    return (rows[0][0] or "someone") if rows and rows[0][1] else None
+
+
+def request_cancel(settings: Settings, run_id: int, by: str | None = None) -> bool:
+    """Ask a running sync to stop (it checks between export polls). False when it is no longer running."""
     with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ?", (stage, fraction, run_id))
+        changed = db.conn.execute(
+            "UPDATE sync_runs SET cancel_requested_at = ?, cancel_requested_by = ? "
+            "WHERE id = ? AND status = 'running'", (utcnow(), by, run_id)).rowcount
+    return bool(changed)
+
+
+def running_run(settings: Settings, survey_id: str) -> SyncRun | None:
+    """The sync of ``survey_id`` running now (in any tab, thread or process), if any."""
+    run = latest_run(settings, survey_id)
+    return run if run is not None and run.status == "running" else None
 
 
 def finish_run(settings: Settings, run_id: int, status: str, *, responses: int = 0, answers: int = 0,

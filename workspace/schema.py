@@ -367,3 +367,36 @@ def _data_hub_reading_and_steps(db: sqlite_utils.Database) -> None:
         )""",
     ):
         db.conn.execute(statement)
+
+
+@MIGRATIONS(name="010_sync_cancel")
+def _sync_cancel(db: sqlite_utils.Database) -> None:
+    """A sync can be cancelled: the run's status may be 'cancelled', and a request to cancel it is a
+    timestamp (and who) the running sync reads between export polls. SQLite cannot widen a CHECK in place,
+    so the table is rebuilt with its rows (same ids)."""
+    columns = ("id, survey_id, trigger, started_at, finished_at, status, stage, fraction, responses, answers, "
+               "error, pid, host")
+    for statement in (
+        """CREATE TABLE sync_runs_new (
+            id INTEGER PRIMARY KEY,
+            survey_id TEXT NOT NULL,
+            trigger TEXT NOT NULL DEFAULT 'manual',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'cancelled')),
+            stage TEXT,
+            fraction REAL,
+            responses INTEGER NOT NULL DEFAULT 0,
+            answers INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            pid INTEGER,
+            host TEXT,
+            cancel_requested_at TEXT,
+            cancel_requested_by TEXT
+        )""",
+        f"INSERT INTO sync_runs_new ({columns}) SELECT {columns} FROM sync_runs",
+        "DROP TABLE sync_runs",
+        "ALTER TABLE sync_runs_new RENAME TO sync_runs",
+        "CREATE INDEX sync_runs_by_survey ON sync_runs (survey_id, id)",
+    ):
+        db.conn.execute(statement)

@@ -16,8 +16,11 @@ Per survey, under its lock (:mod:`workspace.locks`):
 4. The new continuation token is stored in the same transaction as the last batch. A crash before that
    re-exports the same responses next time (harmless, see 3) instead of skipping any.
 
-A failure leaves earlier answers, and therefore scores, untouched and records the run as failed with its
-reason; an authorization failure also puts the integration in *Error*.
+A failure leaves earlier answers, and therefore scores, untouched, records the run as failed with its
+reason and logs that reason (one line, ``workspace.sync``); an authorization failure also puts the
+integration in *Error*. A cancel request (:func:`workspace.runs.request_cancel`, any tab or process) is read
+between export polls, before anything is stored: the run ends as ``cancelled``, token and answers as they
+were. An interrupt (Ctrl-C, a Streamlit rerun, the process ending) ends it as ``cancelled`` too.
 """
 
 from __future__ import annotations
@@ -71,7 +74,20 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        return self.status != "failed"
+        """Nothing went wrong: succeeded, or skipped (busy, nothing to sync). Cancelled is not ok."""
+        return self.status in ("succeeded", "skipped")
+
+
+class SyncCancelled(Exception):
+    """Someone asked the running sync to stop (raised between export polls, before anything is stored)."""
+
+    def __init__(self, by: str, stage: str, fraction: float) -> None:
+        super().__init__(f"Cancelled by {by} during {stage} ({fraction:.0%}); nothing from this sync was stored "
+                         "and the next sync starts from the same point.")
+
+
+#: Stages a cancel request stops: nothing of this export is written yet, so stopping loses nothing.
+_CANCELLABLE = ("export", "download")
 
 
 def _noop(stage: str, fraction: float) -> None:
@@ -97,14 +113,14 @@ class _Reporter:
         now = time.monotonic()
         if now - self.last_write >= _PROGRESS_WRITE_EVERY or fraction >= 1.0:
             self.last_write = now
+            cancel_by = None
             try:
-                if self.db is not None:
-                    self.db.conn.execute(  # type: ignore[attr-defined]
-                        "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ?", (stage, fraction, self.run_id))
-                else:
-                    runs.record_progress(self.settings, self.run_id, stage, fraction)
+                cancel_by = runs.record_progress(self.settings, self.run_id, stage, fraction, db=self.db)  # type: ignore[arg-type]
             except Exception:  # progress is a courtesy; never fail a sync over it
                 log.debug("could not record progress", exc_info=True)
+            storing = self.db is not None and self.db.conn.in_transaction  # type: ignore[attr-defined]
+            if cancel_by and stage in _CANCELLABLE and not storing:
+                raise SyncCancelled(cancel_by, stage, fraction)
 
 
 @dataclass(frozen=True)
@@ -241,7 +257,13 @@ def sync_survey(settings: Settings, survey_id: str, *, client: object | None = N
         return SyncResult(survey_id, "skipped", message=f"No metric uses survey {survey_id}; nothing to sync.")
     with ExitStack() as held:
         try:
-            held.enter_context(survey_lock(settings, survey_id, wait=wait))
+            try:
+                held.enter_context(survey_lock(settings, survey_id))
+            except SyncBusy:
+                if wait <= 0:
+                    raise
+                callback("waiting", 0.0)  # for another sync of this survey: say so, not "Starting…"
+                held.enter_context(survey_lock(settings, survey_id, wait=wait))
         except SyncBusy as exc:
             return SyncResult(survey_id, "skipped", message=str(exc))
         return _sync_with_lock(settings, survey_id, wanted, client, callback, trigger, started)
@@ -265,12 +287,25 @@ def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], clien
             _score_metrics(settings, survey_id, report)
         else:  # nothing new stored: every score is what it was
             report("score", 1.0)
+    except SyncCancelled as exc:
+        runs.finish_run(settings, run_id, "cancelled", error=str(exc))
+        log.info("sync of %s cancelled (run %s, %s): %s", survey_id, run_id, trigger, exc)
+        return SyncResult(survey_id, "cancelled", run_id, message=str(exc), seconds=time.monotonic() - started)
     except (QualtricsError, WorkspaceError, OSError) as exc:
         message = str(exc) or type(exc).__name__
         runs.finish_run(settings, run_id, "failed", error=message)
+        # Messages of these errors never carry tokens (qualtrics/errors.py): safe for the server log.
+        log.warning("sync of %s failed (run %s, %s): %s", survey_id, run_id, trigger, message)
         return SyncResult(survey_id, "failed", run_id, message=message, seconds=time.monotonic() - started)
-    except BaseException as exc:
+    except Exception as exc:
         runs.finish_run(settings, run_id, "failed", error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        log.exception("sync of %s failed (run %s, %s) with an unexpected error", survey_id, run_id, trigger)
+        raise
+    except BaseException as exc:  # Ctrl-C, a Streamlit rerun or stop, the process ending: an interruption
+        stopped = (f"Stopped before finishing ({type(exc).__name__}); the next sync continues from the last "
+                   "saved point.")
+        runs.finish_run(settings, run_id, "cancelled", error=stopped)
+        log.info("sync of %s interrupted (run %s, %s): %s", survey_id, run_id, trigger, type(exc).__name__)
         raise
     record_successful_sync(settings, utcnow())
     return SyncResult(survey_id, "succeeded", run_id, result.responses, result.answers, result.backfilled,
@@ -353,6 +388,7 @@ def sync_response(settings: Settings, survey_id: str, response_id: str, *, clien
                 if db.conn.in_transaction:
                     db.conn.execute("ROLLBACK")
     except (QualtricsError, WorkspaceError, OSError) as exc:
+        log.warning("storing pushed response %s of %s failed: %s", response_id, survey_id, exc)
         return SyncResult(survey_id, "failed", message=str(exc) or type(exc).__name__,
                           seconds=time.monotonic() - started)
     return SyncResult(survey_id, "succeeded", responses=1, answers=written, comments=texts,
@@ -375,6 +411,7 @@ def sync_all(settings: Settings, *, progress: Progress | None = None, trigger: s
     try:
         client = open_client(settings)
     except WorkspaceError as exc:
+        log.warning("sync of %d survey(s) could not start (%s): %s", len(surveys), trigger, exc)
         return [SyncResult(s, "failed", message=str(exc)) for s in surveys]
     with client:
         for survey_id in surveys:
@@ -385,4 +422,5 @@ def sync_all(settings: Settings, *, progress: Progress | None = None, trigger: s
     return results
 
 
-__all__ = ["STAGES", "NotFound", "Progress", "SyncResult", "sync_all", "sync_metric", "sync_response", "sync_survey"]
+__all__ = ["STAGES", "NotFound", "Progress", "SyncCancelled", "SyncResult", "sync_all", "sync_metric",
+           "sync_response", "sync_survey"]
