@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scripts.appserver import AppServer
-from tests.sandbox_fixtures import approve_in_browser
+from tests.test_workspace_support import BROWSER, authorize_in_browser
 from workspace import connection
 from workspace import integration as integration_store
 from workspace.config import Settings
@@ -38,10 +38,9 @@ def authorize_against_running_app(db: Path, pulse_url: str) -> Settings:
     running = integration_store.running_sandbox(settings)
     assert running is not None, "the app records its embedded sandbox when it starts it"
     app_settings = settings.with_sandbox(running.base_url, running.client_id, running.client_secret)
-    url = connection.begin_authorization(app_settings, started_by="local user")
-    callback = approve_in_browser(url)
-    assert connection.complete_authorization(app_settings, callback["state"], callback["code"]) \
-        == AuthorizationOutcome.CONNECTED
+    callback = authorize_in_browser(app_settings, started_by="local user")
+    assert connection.complete_authorization(app_settings, callback["state"], callback["code"],
+                                             browser=BROWSER) == AuthorizationOutcome.CONNECTED
     return settings
 
 
