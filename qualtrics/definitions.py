@@ -150,9 +150,11 @@ class _Layout:
     trash: set[str] = field(default_factory=set)
     flowed: set[str] | None = None   # None: the definition has no usable flow, so every block counts
     loops: dict[str, list[_Loop]] = field(default_factory=dict)
+    #: Every loop & merge block, with the question its loops follow ("" for a static loop or none known).
+    looped: dict[str, str] = field(default_factory=dict)
 
     def excluded(self, qid: str) -> str | None:
-        """Why respondents never see ``qid``, or None when they may."""
+        """Why respondents never see ``qid`` (or its export columns are unknown), or None when they may."""
         if not self.blocks_known:
             return None
         block = self.block_of.get(qid)
@@ -162,7 +164,21 @@ class _Layout:
             return "in the Trash block (deleted in Qualtrics)"
         if self.flowed is not None and block not in self.flowed:
             return "its block is not in the survey flow, so no respondent sees it"
+        if block in self.looped and not self.loops.get(block):
+            return "in a loop & merge block whose loops the definition does not list, so its columns are unknown"
         return None
+
+    def list_loops_from(self, questions: Mapping[str, _RawQuestion]) -> None:
+        """A question-driven loop runs once per choice of its source question: those choices name its loops,
+        and list them when ``Static`` does not."""
+        for block, source in self.looped.items():
+            if (carried := questions.get(source)) is None:
+                continue
+            labels = {c.id: plain_text(c.label_html) for c in carried.choices}
+            if not self.loops.get(block):
+                self.loops[block] = [_Loop(cid, label, {"1": label}) for cid, label in labels.items()]
+            for loop in self.loops[block]:
+                loop.label = loop.label or labels.get(loop.id, "")
 
     def loops_of(self, qid: str) -> list[_Loop]:
         return self.loops.get(self.block_of.get(qid, ""), [])
@@ -260,11 +276,20 @@ def _flowed(flow: Any) -> set[str] | None:
     return found or None
 
 
+def _is_looped(options: Mapping[str, Any]) -> bool:
+    return text(options.get("Looping")) not in {"", "None", "none", "false"}
+
+
+def _loop_source(options: Mapping[str, Any]) -> str:
+    """The question a question-driven loop follows (``LoopingOptions.QID`` or its locator), or ""."""
+    looping = _object(options.get("LoopingOptions"))
+    locator = _QID_IN_LOCATOR.match(text(looping.get("Locator")) or text(looping.get("ChoiceGroupLocator")))
+    return _qid(looping.get("QID")) or (locator.group(1) if locator else "")
+
+
 def _static_loops(options: Mapping[str, Any]) -> list[_Loop]:
     """Loops of a PascalCase/QSF block: ``Options.Looping`` (Static or Question) with ``LoopingOptions.Static``
     keyed by the loop id the export columns carry (the carried choice id for a question-driven loop)."""
-    if text(options.get("Looping")) in {"", "None", "false"}:
-        return []
     loops = []
     for loop_id, fields in entries(_object(options.get("LoopingOptions")).get("Static")):
         values = {k: plain_text(text(v)) for k, v in entries(fields)}
@@ -300,8 +325,10 @@ def _pascal_layout(blocks: Any, flow: Any) -> _Layout:
             element = _object(element)
             if text(element.get("Type")) == "Question" and (qid := _qid(element.get("QuestionID"))):
                 layout.block_of.setdefault(qid, block_id)
-        if loops := _static_loops(_object(block.get("Options"))):
-            layout.loops[block_id] = loops
+        options = _object(block.get("Options"))
+        if _is_looped(options):
+            layout.looped[block_id] = _loop_source(options)
+            layout.loops[block_id] = _static_loops(options)
     return layout
 
 
@@ -317,8 +344,9 @@ def _camel_layout(result: Mapping[str, Any]) -> _Layout:
             if text(element.get("type")) == "Question" and (qid := _qid(element.get("questionId"))):
                 layout.block_of.setdefault(qid, block_id)
     for block_id, spec in entries(result.get("loopAndMerge")):
-        if loops := _camel_loops(spec):
-            layout.loops[block_id] = loops
+        if spec:
+            layout.looped[block_id] = ""
+            layout.loops[block_id] = _camel_loops(spec)
     return layout
 
 
@@ -557,6 +585,7 @@ def parse_definition(definition: Mapping[str, Any]) -> QuestionCatalog:
     survey_id, name, raws, layout = _raw_questions(result)
     readable = [r for r in raws if isinstance(r, _RawQuestion)]
     by_id = {r.qid: r for r in readable}
+    layout.list_loops_from(by_id)
     questions: list[Question] = []
     skipped: list[SkippedQuestion] = [r for r in raws if isinstance(r, SkippedQuestion)]
     open_text: list[OpenTextQuestion] = []

@@ -39,6 +39,9 @@ def test_a_question_driven_loop_is_offered_per_carried_choice() -> None:
         shared_fixture("qualtrics-corpus/qsf/sp_test_survey_2019_full.qsf").read_text("utf-8")))
     assert [q.id for q in catalog.questions if q.parent_id == "QID31"] == ["1_QID31", "2_QID31", "3_QID31"]
     assert [q.export_tag for q in catalog.questions if q.parent_id == "QID31"] == ["1_Q31", "2_Q31", "3_Q31"]
+    # Static holds no field text for a question-driven loop: each loop is named by the QID30 choice it follows
+    assert [q.row_label for q in catalog.questions if q.parent_id == "QID31"] == [
+        "Loop 1 (Loop choice 1)", "Loop 2 (Loop choice 2)", "Loop 3 (Loop choice 3)"]
     assert "multiple-answer" in {s.id: s.reason for s in catalog.skipped}["QID32"]
     assert [c.id for c in catalog.open_text if c.question_id == "QID33"] == [
         "1_QID33_TEXT", "2_QID33_TEXT", "3_QID33_TEXT"]
@@ -61,3 +64,24 @@ def test_carried_forward_matrix_rows_read_their_real_columns() -> None:
         answered = frame[q.id].dropna()
         assert set(answered) <= values, q.id
     assert frame[[q.id for q in rows]].notna().any().all()
+
+
+def test_a_question_driven_loop_without_listed_loops_runs_once_per_choice_of_its_source() -> None:
+    definition = json.loads(shared_fixture("qualtrics-corpus/qsf/sp_test_survey_2019_full.qsf").read_text("utf-8"))
+    blocks = next(e["Payload"] for e in definition["SurveyElements"] if e["Element"] == "BL")
+    looped = next(b for b in blocks if b["ID"] == "BL_0kZlCbnIIrUmCRn")
+    looped["Options"]["LoopingOptions"]["Static"] = []  # PHP's empty array
+    catalog = parse_definition(definition)
+    assert [q.id for q in catalog.questions if q.parent_id == "QID31"] == ["1_QID31", "2_QID31", "3_QID31"]
+    assert [q.row_label for q in catalog.questions if q.parent_id == "QID31"][0] == "Loop 1 (Loop choice 1)"
+
+
+def test_loop_blocks_whose_loops_are_unknown_are_skipped_not_offered_under_wrong_ids() -> None:
+    definition = json.loads(
+        shared_fixture("qualtrics-corpus/api/legacy_political_survey_2022.json").read_text("utf-8"))
+    definition["result"]["loopAndMerge"]["BL_6nyZEAd1k506ykm"].pop("columnNames")
+    catalog = parse_definition(definition)
+    assert not [q for q in catalog.questions if q.parent_id == "QID4137" or q.id.startswith("QID4137")]
+    assert "loop & merge block whose loops the definition does not list" in {
+        s.id: s.reason for s in catalog.skipped}["QID4137"]
+    assert [q.id for q in catalog.questions if q.parent_id == "QID4143"][:1] == ["1_QID4143_1"]
