@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from qualtrics.sandbox import Sandbox
 from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.db import ensure_migrated
+from workspace.errors import WorkspaceError
 from workspace.live.feeds import stop_all as stop_feeds
 from workspace.scheduler import ensure_scheduler, stop_schedulers
 
@@ -107,6 +109,9 @@ def shutdown() -> None:
         stop_schedulers()
         stop_feeds()  # Live's feeds remove their Qualtrics subscriptions while the sandbox still answers
         if _runtime.sandbox is not None:
-            integration.forget_sandbox(_runtime.settings)
+            try:
+                integration.forget_sandbox(_runtime.settings)
+            except (sqlite3.Error, WorkspaceError) as exc:  # a full or broken disk must not stop the shutdown
+                log.warning("could not forget the embedded sandbox in PULSE_DB: %s", exc)
             _runtime.sandbox.stop()
         _runtime = None

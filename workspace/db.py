@@ -224,11 +224,14 @@ def store_health(path: str | os.PathLike[str]) -> dict[str, object]:
                 db.conn.execute("INSERT INTO app_meta (key, value) VALUES ('health_probe', ?) "
                                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (utcnow(),))
             report["writable"] = True
-    except (sqlite3.Error, StoreFull, ConfigError, OSError) as exc:
+    except (StoreFull, ConfigError) as exc:
         problem = str(exc)
+    except (sqlite3.Error, OSError) as exc:
+        problem = (f"The database at PULSE_DB ({Path(path)}) cannot be {'written' if report['reachable'] else 'read'}"
+                   f" ({exc}): check that disk and the file's permissions.")
     free = report["disk_free_bytes"]
     low = isinstance(free, int) and free < LOW_DISK_BYTES
-    if low and problem is None:
+    if low:  # the likeliest cause of any failure above, and the thing to fix
         problem = (f"The disk of PULSE_DB ({Path(path)}) has {free:,} bytes free: free space on that disk (or "
                    "point PULSE_DB at a larger one) before syncs fail.")
     report["ok"] = bool(report["reachable"] and report["writable"] and not low)

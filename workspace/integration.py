@@ -114,7 +114,8 @@ def _passphrase_salt(settings: Settings) -> bytes:
         old = TokenCipher(crypto.legacy_passphrase_key(passphrase))
         new = TokenCipher(crypto.stretch_passphrase(passphrase, salt))
         moved = 0
-        for table, key_column, column in (("integration", "id", "token"), ("oauth_states", "state", "code_verifier")):
+        for table, key_column, column in (("integration", "id", "token"), ("oauth_states", "state", "code_verifier"),
+                                          ("embedded_sandbox", "id", "client_secret")):
             for key, blob in db.conn.execute(
                     f"SELECT {key_column}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall():
                 try:
@@ -194,11 +195,12 @@ def save_token(settings: Settings, token: dict[str, Any]) -> None:
 
 def load_token(settings: Settings) -> dict[str, Any] | None:
     """The decrypted token dict, or None when the integration holds none."""
+    sealer = cipher(settings)  # first: on a store's first passphrase use it re-encrypts what is read next
     with connect(settings.db_path) as db:
         row = db.conn.execute("SELECT token FROM integration WHERE id = ?", (PROVIDER,)).fetchone()
     if row is None or row[0] is None:
         return None
-    return cipher(settings).decrypt_json(row[0])
+    return sealer.decrypt_json(row[0])
 
 
 def clear_token(settings: Settings) -> None:
@@ -237,6 +239,7 @@ def consume_pending_state(settings: Settings, state: str | None) -> PendingAutho
     """Take the attempt ``state`` out of the store; None if unknown, already used or expired."""
     if not state:
         return None
+    sealer = cipher(settings)
     now = time.time()
     with connect(settings.db_path) as db, transaction(db):
         # fetchall: finish the statement before COMMIT (a half-read RETURNING cursor blocks it).
@@ -247,7 +250,7 @@ def consume_pending_state(settings: Settings, state: str | None) -> PendingAutho
     row = rows[0] if rows else None
     if row is None or row[2] < now - STATE_TTL_SECONDS:
         return None
-    return PendingAuthorization(state=state, code_verifier=cipher(settings).decrypt_text(row[0]),
+    return PendingAuthorization(state=state, code_verifier=sealer.decrypt_text(row[0]),
                                 started_by=row[1], created_at=row[2], browser_hash=row[3])
 
 
@@ -290,12 +293,13 @@ def forget_sandbox(settings: Settings) -> None:
 def running_sandbox(settings: Settings) -> EmbeddedSandbox | None:
     """The recorded embedded sandbox if it still answers: its process is alive (same host) and its port
     accepts a connection. None when no app runs one, or the app that did was stopped or killed."""
+    sealer = cipher(settings)
     with connect(settings.db_path) as db:
         row = db.conn.execute("SELECT base_url, client_id, client_secret, pid, host, started_at "
                               "FROM embedded_sandbox WHERE id = 1").fetchone()
     if row is None:
         return None
-    sandbox = EmbeddedSandbox(row[0], row[1], cipher(settings).decrypt_text(row[2]), row[3], row[4], row[5])
+    sandbox = EmbeddedSandbox(row[0], row[1], sealer.decrypt_text(row[2]), row[3], row[4], row[5])
     if sandbox.host == socket.gethostname() and not _process_alive(sandbox.pid):
         return None
     address = urlsplit(sandbox.base_url)

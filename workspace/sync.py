@@ -41,7 +41,7 @@ from workspace.catalog import cached_questions, comment_questions, definition_is
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
 from workspace.db import connect, utcnow
-from workspace.errors import NotFound, SyncBusy, WorkspaceError
+from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
 from workspace.locks import survey_lock
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
 
@@ -293,7 +293,10 @@ def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], clien
         return SyncResult(survey_id, "cancelled", run_id, message=str(exc), seconds=time.monotonic() - started)
     except (QualtricsError, WorkspaceError, OSError) as exc:
         message = str(exc) or type(exc).__name__
-        runs.finish_run(settings, run_id, "failed", error=message)
+        try:
+            runs.finish_run(settings, run_id, "failed", error=message)
+        except StoreFull:  # no room even for the run's outcome: it reads as interrupted once the lock is free
+            log.warning("could not record the failed sync run %s: the database is full", run_id)
         # Messages of these errors never carry tokens (qualtrics/errors.py): safe for the server log.
         log.warning("sync of %s failed (run %s, %s): %s", survey_id, run_id, trigger, message)
         return SyncResult(survey_id, "failed", run_id, message=message, seconds=time.monotonic() - started)
