@@ -130,3 +130,19 @@ def test_cli_loads_a_folder_and_names_what_it_skipped(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "qualtrics.sandbox", "--definitions", str(tmp_path / "nope")],
                              cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+@pytest.mark.slow
+def test_every_corpus_qsf_loads_and_exports_every_column_the_product_reads():
+    """The whole corpus (NPS as lists, loops, carry-forward, Trash, 300-question surveys) as one account."""
+    with Sandbox(seed=2, definitions=QSF_DIR) as sb:
+        assert [str(p) for p in sb.definition_problems] == []
+        assert len(sb.imported) == len(list(QSF_DIR.glob("*.qsf")))
+        for survey in sb.imported:
+            catalog = parse_definition(survey.qsf)
+            _, data = _export(sb, survey.id)
+            assert len(data) == sb.store.total(survey)
+            wanted = [q.id for q in catalog.questions] + [t.id for t in catalog.open_text]
+            assert set(wanted) <= set(data.columns), survey.name
+            for question in catalog.questions:
+                assert set(data[question.id]) - {""} <= {c.value for c in question.choices}, question.id

@@ -119,7 +119,7 @@ def _tone(question: QuestionSpec, index: np.ndarray) -> np.ndarray:
     recodes = np.array([float(c.recode) for c in question.choices])
     scale = [float(c.recode) for c in question.choices if c.id != question.na_choice]
     lo, hi = min(scale), max(scale)
-    tone = (recodes[np.clip(index, 0, None)] - lo) / (hi - lo)
+    tone = (recodes[np.clip(index, 0, None)] - lo) / ((hi - lo) or 1.0)  # a one-point scale is neutral
     na = np.array([c.id == question.na_choice for c in question.choices])
     return np.where((index < 0) | na[np.clip(index, 0, None)], np.nan, tone)
 
@@ -136,7 +136,7 @@ def generate_block(
     finished = (rng.random(n) >= 0.07).astype(np.int64)
     progress = np.where(finished == 1, 100, rng.integers(10, 90, n))
     # a partial response reached only its first k questions (k may be 0: it answered nothing)
-    reached = np.where(finished == 1, len(survey.questions), rng.integers(0, len(survey.questions), n))
+    reached = np.where(finished == 1, len(survey.questions), rng.integers(0, max(len(survey.questions), 1), n))
     block = Block(
         first=first,
         response_id=response_id,

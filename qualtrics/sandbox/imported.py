@@ -54,7 +54,7 @@ def _number(value: str) -> float | None:
 
 def _rating_spec(q: Question, force: bool) -> QuestionSpec | None:
     """A trackable column as the generator draws it: the numeric choices in value order form the scale, one
-    not-an-answer choice may come after; a column with fewer than two numeric choices gets no answers."""
+    not-an-answer choice may come after; a column without a numeric choice gets no answers."""
     scale: dict[str, ChoiceSpec] = {}
     na: ChoiceSpec | None = None
     for c in q.choices:
@@ -65,7 +65,7 @@ def _rating_spec(q: Question, force: bool) -> QuestionSpec | None:
             na = na or spec
         else:
             scale[c.value] = spec
-    if len(scale) < 2:
+    if not scale:
         return None
     ordered = sorted(scale.values(), key=lambda c: float(c.recode))
     if na is not None and na.id in scale:
@@ -104,8 +104,11 @@ def survey_from_qsf(qsf: dict[str, Any], seed: int, anchor: dt.datetime, number:
         if spec is not None:
             questions.append(spec)
     for text in catalog.open_text:
-        questions.append(QuestionSpec(qid=text.question_id, tag=text.export_tag, html=text.text, kind="text",
-                                      themes=_COMMENTS, answer_probability=0.5))
+        # one slot per column: a looped question's comments come as 1_QID33_TEXT, 2_QID33_TEXT…
+        slot = text.id.removesuffix("_TEXT")
+        prefix = slot[: -len(text.question_id)] if slot.endswith(text.question_id) else ""
+        questions.append(QuestionSpec(qid=slot, tag=prefix + text.export_tag, html=text.text, kind="text",
+                                      themes=_COMMENTS, answer_probability=0.5, parent=text.question_id))
     entry = qsf.get("SurveyEntry") or {}
     created = anchor - dt.timedelta(days=HISTORY_DAYS + 14)
     driver = next((q.qid for q in questions if q.kind != "text"), None)
