@@ -7,7 +7,8 @@ On a failing test the page's screenshot is saved under test-artifacts/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,23 @@ from scripts.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """The app as a user runs it, with a private data folder, on the embedded sandbox."""
+@contextmanager
+def running_app(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[dict]:
+    """The app as a user runs it, with a private data folder and ``env`` on top of a clean environment."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/test.sh`, which installs Debian's chromium")
-    server = AppServer(tmp_path_factory.mktemp("app-data")).start()
+    server = AppServer(data_dir, env).start()
     try:
         yield {"url": server.url, "data": server.data_dir, "log": server.log}
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The app as a user runs it, with a private data folder, on the embedded sandbox."""
+    with running_app(tmp_path_factory.mktemp("app-data")) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from qualtrics.sandbox import Sandbox
 from scoring import format_value
+from tests.e2e.flows import add_metric_and_sync, connect_qualtrics
 from workspace.bootstrap import SANDBOX_SEED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -24,41 +25,11 @@ def known_nps() -> str:
     return format_value("nps", Sandbox(seed=SANDBOX_SEED).known_scores()["nps"])
 
 
-def choose(page: Page, label: str, text: str) -> None:
-    box = page.get_by_role("combobox", name=label)
-    box.click()
-    box.fill(text)
-    page.get_by_role("option", name=re.compile(re.escape(text))).first.click()
-
-
 def test_seed_flow_from_connecting_qualtrics_to_a_score_on_a_journey(app_server: dict, page: Page) -> None:
-    url = app_server["url"]
-
-    # Settings › Integrations: Enable → Authorize → Approve → Active
-    page.goto(f"{url}/integrations")
-    expect(page.get_by_text("Data integrations")).to_be_visible()
-    expect(page.get_by_text("Inactive", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Enable").click()
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(re.compile(r"/oauth2/auth\?"))
-    page.get_by_role("button", name="Approve").click()
-    page.wait_for_url(re.compile(r"/integrations"))
-    expect(page.get_by_text("Active", exact=True)).to_be_visible()
-    assert "code=" not in page.url, "the spent authorization code must not stay in the address bar"
-    expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
-
-    # Metrics Library → + Metric → Source, Survey, Question, Metric type, mapping → Sync data
-    page.get_by_role("link", name="Metrics Library").click()
-    page.get_by_role("button", name="+ Metric").click()
-    expect(page.get_by_text("Source")).to_be_visible()
-    choose(page, "Survey", "Customer NPS")
-    choose(page, "Question", "QID1")
-    expect(page.get_by_text("Metric type")).to_be_visible()
-    expect(page.get_by_text("Map every answer to a sentiment")).to_be_visible()
-    page.get_by_role("button", name="Sync data").click()
+    connect_qualtrics(page, app_server["url"])
+    add_metric_and_sync(page, "Customer NPS", "QID1")
 
     # The metric page shows the sandbox's known score with its respondent count.
-    page.wait_for_url(re.compile(r"/metric\?id=\d+"), timeout=60_000)
     score = known_nps()
     expect(page.get_by_text(score, exact=True).first).to_be_visible()
     expect(page.get_by_text(re.compile(r"n = [\d,]+")).first).to_be_visible()
