@@ -57,7 +57,10 @@ def sandbox_comments(sandbox: AnswerSource, limit: int) -> list[dict[str, str]]:
     """The sandbox's newest open-text answers (QID2_TEXT of its demo surveys) as Workflow bodies."""
     frames = []
     for survey_id in sandbox.survey_ids.values():
-        frame = sandbox.expected_answers(survey_id, "QID2_TEXT").assign(survey_id=survey_id)
+        try:
+            frame = sandbox.expected_answers(survey_id, "QID2_TEXT").assign(survey_id=survey_id)
+        except KeyError:  # a demo survey whose QID2 is no open-text question (the carry-forward matrix)
+            continue
         frames.append(frame)
     if not frames:
         return []
