@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 SALT_BYTES = 16
 log = logging.getLogger("journey_pulse")
+_warned_legacy: set[Path] = set()
 
 
 class SecretKeyError(RuntimeError):
@@ -88,8 +89,10 @@ def generated_key(key_file: Path, legacy: Path) -> bytes:
     warning, because it is the one that sealed this database's tokens."""
     move_legacy_key(legacy, key_file)
     if legacy.is_file() and legacy.resolve() != key_file.resolve():
-        log.warning("%s holds this database's token key but %s holds another one: set PULSE_KEY_FILE=%s, "
-                    "or move the key out of the data folder yourself.", legacy, key_file, legacy)
+        if legacy not in _warned_legacy:  # once per process, not on every token read
+            _warned_legacy.add(legacy)
+            log.warning("%s holds this database's token key but %s holds another one: set PULSE_KEY_FILE=%s, "
+                        "or move the key out of the data folder yourself.", legacy, key_file, legacy)
         return legacy.read_bytes().strip()
     return load_or_create_key(key_file)
 

@@ -126,3 +126,19 @@ def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encr
     with db.connect(other.db_path) as conn:
         assert base64.b64decode(conn.conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'")
                                 .fetchone()[0]) != salt
+
+
+def test_a_legacy_key_that_cannot_move_keeps_opening_its_tokens(tmp_path):
+    key_file = tmp_path / "config" / "secret.key"
+    key_file.parent.mkdir()
+    key_file.write_bytes(Fernet.generate_key())  # another deployment of this account already put its key here
+    settings = settings_for(tmp_path, PULSE_KEY_FILE=str(key_file))
+    legacy = settings.legacy_key_path
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    legacy.write_bytes(key)
+    with db.connect(settings.db_path) as conn:
+        conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
+                          (Fernet(key).encrypt(b'{"access_token": "AT-legacy"}'),))
+    assert integration.load_token(settings) == {"access_token": "AT-legacy"}
+    assert legacy.read_bytes() == key, "not overwritten, not moved over the other key"
