@@ -149,7 +149,7 @@ def read_export_file(path: str | Path, question_ids: Iterable[str] | None = None
                 yield from _csv_batches(counted, selection, batch_rows, require_dates)
             else:
                 records = _json_records(counted) if fmt == "json" else _ndjson_records(counted)
-                yield from _record_batches(records, selection, batch_rows)
+                yield from _record_batches(records, selection, batch_rows, require_dates)
         except UnicodeDecodeError:
             raise CorruptExport(
                 f"The export file {path.name} is not UTF-8 text (re-saved by a spreadsheet in another encoding?); "
@@ -429,8 +429,8 @@ def _json_records(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
             buffer, pos = buffer[pos:], 0
 
 
-def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, batch_rows: int
-                    ) -> Iterator[ResponseBatch]:
+def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, batch_rows: int,
+                    require_dates: bool = False) -> Iterator[ResponseBatch]:
     """Columnar batches from JSON response records. The per-record loop only appends raw values to parallel
     lists (it is the hot path); conversion to strings and bools happens per column when a batch is flushed."""
     discover = selection.question_ids is None
@@ -442,6 +442,10 @@ def _record_batches(records: Iterable[dict[str, Any]], selection: _Selection, ba
     columns: list[list[Any]] = [[] for _ in keys]
 
     def flush() -> ResponseBatch:
+        if require_dates and any(d is None for d in dates):
+            raise QualtricsError(
+                "This JSON export has responses without recordedDate; export again including the recorded date "
+                "metadata.")
         frame = pd.DataFrame({
             "responseId": pd.Series(response_ids, dtype=str),
             "recordedDate": utc_iso(pd.Series(dates, dtype=str), None),
@@ -484,7 +488,6 @@ def export_member_format(path: str | Path) -> str:
     """The format of an export file (``csv``, ``json`` or ``ndjson``), looking inside a zip."""
     with ExitStack() as stack:
         return _open_export(Path(path), stack)[2]
-
 
 
 def answer_labels(path: str | Path, question_ids: Iterable[str]) -> dict[str, dict[str, str]]:

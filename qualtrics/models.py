@@ -142,7 +142,8 @@ class QuestionCatalog:
 class ResponseBatch:
     """A bounded slice of an export, columnar.
 
-    ``frame`` columns: ``responseId`` (str), ``recordedDate`` (str, ISO-8601 UTC ``YYYY-MM-DDTHH:MM:SSZ``),
+    ``frame`` columns: ``responseId`` (str), ``recordedDate`` (str, ISO-8601 UTC ``YYYY-MM-DDTHH:MM:SSZ``;
+    missing only when a file without dates was read with ``require_dates=False``),
     ``finished`` (bool), one column per requested question id (exported value as str, missing when
     unanswered), then one column per requested embedded-data field.
     """

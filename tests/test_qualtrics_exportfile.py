@@ -322,3 +322,11 @@ def test_json_export_labels_are_returned_per_value_and_a_csv_has_none(tmp_path):
     path.write_text(json.dumps({"responses": records}))
     assert exportfile.answer_labels(path, ["QID1", "QID2"]) == {"QID1": {"5": "<b>Very</b> easy", "6": "N/A"}}
     assert exportfile.answer_labels(_api_csv(tmp_path / "x.csv", ["2021-01-21 10:55:36"]), ["QID7_1"]) == {}
+
+
+def test_a_json_export_without_recorded_date_is_refused_for_syncing_but_read_for_scoring(tmp_path):
+    path = tmp_path / "export.ndjson"
+    path.write_text(json.dumps({"responseId": "R_1", "values": {"QID1": 4}}) + "\n")
+    with pytest.raises(QualtricsError, match="without recordedDate"):
+        read_all(path, ["QID1"])
+    assert read_all(path, ["QID1"], require_dates=False)["QID1"].tolist() == ["4"]

@@ -218,6 +218,19 @@ def test_json_export_labels_are_used_with_html_stripped_and_na_labels_excluded(t
     assert result.scale_source.startswith("labels carried by the export")
 
 
+def test_a_json_labels_export_is_scored_from_its_label_wording(tmp_path: Path) -> None:
+    # useLabels=true: the values themselves are the choice texts, so the scale comes from their wording
+    records = [{"responseId": f"R_{i}", "values": {"recordedDate": "2024-07-08T16:00:23.994Z", "QID2": label},
+                "labels": {"QID2": label}}
+               for i, label in enumerate(["Extremely easy", "Extremely easy", "Extremely difficult", "Not applicable"])]
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps({"responses": records}))
+    result = score_export_file(path, MetricType.CES, "QID2")
+    assert (result.score.respondents, result.score.positive, result.score.negative, result.score.excluded) == (
+        3, 2, 1, 1)
+    assert result.answers_are == "labels" and result.scale_source.startswith("inferred from labels")
+
+
 def test_an_export_without_recorded_date_scores_and_says_dates_are_unavailable(tmp_path: Path, capsys) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -179,7 +179,7 @@ def score_export_questions(
         if catalog is not None and not question_id.upper().endswith(NPS_GROUP_SUFFIX):
             mapping, answers_are, source = _definition_mapping(
                 metric, _definition_question(catalog, question_id, definition), answers, exclude, definition)
-        elif question_id in carried:
+        elif question_id in carried and all(numeric_value(a) is not None for a in answers if isinstance(a, str)):
             mapping, answers_are, source = _carried_mapping(metric, carried[question_id], answers, exclude)
         else:
             mapping, answers_are, source = _mapping_for(metric, question_id, answers, exclude)
