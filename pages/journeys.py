@@ -6,6 +6,7 @@ The URL carries the journey, the date range and the segment filters, so a view c
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import streamlit as st
 
@@ -22,19 +23,38 @@ person = current_person()
 head, action = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Journeys")
 
+FLASH, UNDO, CONFIRM = "journeys_flash", "journeys_undo", "journeys_confirm"
+UNDO_SECONDS = 60
+
+
+def create_journey() -> None:
+    """The form's callback: runs before the page, so the new journey is picked, named in the URL and the
+    popover closed in the very run that shows it."""
+    try:
+        created = journey_view.create_with_stages(settings, st.session_state["new_journey_name"],
+                                                  st.session_state["new_journey_stages"], owner=person.email)
+    except WorkspaceError as exc:
+        st.session_state["new_journey_error"] = str(exc)
+        return
+    st.session_state.pop("new_journey_error", None)
+    st.session_state["journey_pick"] = created.id
+    st.session_state["new_journey_popover"] = False
+    st.query_params["journey"] = str(created.id)
+    st.session_state[FLASH] = f"Journey “{plain(created.name)}” created. Add its stages and steps under Edit journey."
+
+
 if person.edits_journeys:
-    with action.popover("New journey", icon=":material/add:"):
+    with action.popover("New journey", icon=":material/add:", key="new_journey_popover", on_change="rerun"):
         with st.form("new_journey", clear_on_submit=True, border=False):
-            name = st.text_input("Name", placeholder="e.g. Onboarding")
-            stages_text = st.text_input("Stages (optional, comma separated)", placeholder="Discover, Sign up, Use")
-            if st.form_submit_button("Create journey", type="primary"):
-                try:
-                    created = journey_view.create_with_stages(settings, name, stages_text, owner=person.email)
-                except WorkspaceError as exc:
-                    st.error(str(exc))
-                else:
-                    st.query_params["journey"] = str(created.id)
-                    st.rerun()
+            st.text_input("Name", placeholder="e.g. Onboarding", key="new_journey_name")
+            st.text_input("Stages (optional, comma separated)", placeholder="Discover, Sign up, Use",
+                          key="new_journey_stages")
+            st.form_submit_button("Create journey", type="primary", on_click=create_journey)
+        if st.session_state.get("new_journey_error"):
+            st.error(st.session_state["new_journey_error"], icon=":material/error:")
+
+if st.session_state.get(FLASH):
+    st.success(st.session_state.pop(FLASH), icon=":material/check_circle:")
 
 options = journey_view.journey_options(settings)
 if not options:
@@ -45,12 +65,21 @@ if not options:
     st.stop()
 
 requested = st.query_params.get("journey", "")
-default_id = int(requested) if requested.isdigit() and int(requested) in options else next(iter(options))
+if requested.isdigit() and int(requested) in options:
+    st.session_state["journey_pick"] = int(requested)      # a shared URL names the journey
+elif st.session_state.get("journey_pick") not in options:
+    st.session_state["journey_pick"] = next(iter(options))
+
+
+def journey_picked() -> None:
+    st.query_params["journey"] = str(st.session_state["journey_pick"])
+
+
 # The picker and the filters share one row, so the lane starts high enough to be seen at 1280×720.
 filters_row = st.container(horizontal=True, vertical_alignment="bottom")
 with filters_row:
-    journey_id = st.selectbox("Journey", list(options), index=list(options).index(default_id),
-                              format_func=options.get, key="journey_pick", width=280)
+    journey_id = st.selectbox("Journey", list(options), format_func=options.get, key="journey_pick",
+                              on_change=journey_picked, width=280)
 st.query_params["journey"] = str(journey_id)
 journey = journeys.get_journey(settings, journey_id)
 
@@ -97,14 +126,49 @@ else:
                            icon=":material/download:")
 
 # --- editing ---------------------------------------------------------------------------------------
+
+
+def ask_to_delete(kind: str, name: str, placements: int, steps: int, delete) -> None:
+    """Ask before a stage or step goes (a stale click must not delete), then offer Undo for a minute."""
+    parts = ([f"its {steps} step{'s' if steps != 1 else ''}"] if steps else []) + \
+        ([f"{placements} metric placement{'s' if placements != 1 else ''}"] if placements else [])
+    with st.container(border=True):
+        st.warning(f"Delete the {kind} “{plain(name)}”" + (f" with {' and '.join(parts)}" if parts else "")
+                   + "? The metrics themselves stay in the library.", icon=":material/warning:")
+        yes, no = st.columns(2)
+        if yes.button(f"Delete {kind}", type="primary", key=f"confirm_delete_{kind}"):
+            st.session_state.pop(CONFIRM, None)
+            try:
+                deleted = delete()
+            except WorkspaceError as exc:
+                st.error(str(exc), icon=":material/error:")
+                return
+            st.session_state[UNDO] = {"deleted": deleted, "at": time.monotonic(),
+                                      "message": f"Deleted the {kind} “{plain(name)}”."}
+            st.rerun()
+        if no.button("Keep it", key=f"cancel_delete_{kind}"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
+
+
 if person.edits_journeys:
-    with st.expander("Edit journey", icon=":material/edit:"):
+    # A key keeps the panel open when a chart appears above it (the element would otherwise be new).
+    with st.expander("Edit journey", icon=":material/edit:", key=f"edit_journey_{journey.id}", on_change="rerun"):
         with st.form(f"rename_{journey.id}", border=False):
             new_name = st.text_input("Journey name", value=journey.name)
             description = st.text_input("Description", value=journey.description)
             if st.form_submit_button("Save"):
                 act(journeys.update_journey, settings, journey.id, name=new_name, description=description)
         st.divider()
+        undo = st.session_state.get(UNDO)
+        if undo and time.monotonic() - undo["at"] < UNDO_SECONDS:
+            note, button = st.columns([4, 1], vertical_alignment="center")
+            note.success(undo["message"], icon=":material/delete:")
+            if button.button("Undo", key="undo_delete", icon=":material/undo:"):
+                st.session_state.pop(UNDO, None)
+                act(journeys.restore, settings, undo["deleted"])
+        confirm = st.session_state.get(CONFIRM)
+        last_stage = len(journey.stages) - 1
         for stage in journey.stages:
             cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
             renamed = cols[0].text_input("Stage", value=stage.name, key=f"stage_name_{stage.id}")
@@ -112,10 +176,15 @@ if person.edits_journeys:
                 act(journeys.rename_stage, settings, stage.id, renamed)
             if cols[1].button("◀", key=f"stage_left_{stage.id}", help="Move stage left", disabled=stage.position == 0):
                 act(journeys.move_stage, settings, stage.id, stage.position - 1)
-            if cols[2].button("▶", key=f"stage_right_{stage.id}", help="Move stage right"):
+            if cols[2].button("▶", key=f"stage_right_{stage.id}", help="Move stage right",
+                              disabled=stage.position >= last_stage):
                 act(journeys.move_stage, settings, stage.id, stage.position + 1)
             if cols[3].button("Delete", key=f"stage_delete_{stage.id}"):
-                act(journeys.delete_stage, settings, stage.id)
+                st.session_state[CONFIRM] = ("stage", stage.id)
+                st.rerun()
+            if confirm == ("stage", stage.id):
+                ask_to_delete("stage", stage.name, sum(len(step.metric_ids) for step in stage.steps),
+                              len(stage.steps), lambda stage_id=stage.id: journeys.delete_stage(settings, stage_id))
             for step in stage.steps:
                 row = st.columns([0.3, 2.7, 1, 1, 1], vertical_alignment="bottom")
                 renamed_step = row[1].text_input("Step", value=step.name, key=f"step_name_{step.id}",
@@ -124,10 +193,15 @@ if person.edits_journeys:
                     act(journeys.rename_step, settings, step.id, renamed_step)
                 if row[2].button("▲", key=f"step_up_{step.id}", help="Move step earlier", disabled=step.position == 0):
                     act(journeys.move_step, settings, step.id, step.position - 1)
-                if row[3].button("▼", key=f"step_down_{step.id}", help="Move step later"):
+                if row[3].button("▼", key=f"step_down_{step.id}", help="Move step later",
+                                 disabled=step.position >= len(stage.steps) - 1):
                     act(journeys.move_step, settings, step.id, step.position + 1)
                 if row[4].button("Delete", key=f"step_delete_{step.id}"):
-                    act(journeys.delete_step, settings, step.id)
+                    st.session_state[CONFIRM] = ("step", step.id)
+                    st.rerun()
+                if confirm == ("step", step.id):
+                    ask_to_delete("step", step.name, len(step.metric_ids), 0,
+                                  lambda step_id=step.id: journeys.delete_step(settings, step_id))
             with st.form(f"add_step_{stage.id}", clear_on_submit=True, border=False):
                 step_cols = st.columns([3, 1], vertical_alignment="bottom")
                 step_name = step_cols[0].text_input("New step", key=f"new_step_{stage.id}",

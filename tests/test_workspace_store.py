@@ -216,7 +216,7 @@ def test_one_metric_sits_on_several_steps_and_deleting_a_journey_keeps_it(settin
 
 def test_metric_gets_default_mapping_title_and_validated_target(settings):
     m = metrics.create_metric(settings, SURVEY, "QID2", "csat", target=4.0)
-    assert m.title.startswith("CSAT · How satisfied")
+    assert m.title == "CSAT · Support", "the type and the question's short label, short enough for a lane card"
     na = m.mapping.row_for("99")
     assert na is not None and na.sentiment == Sentiment.EXCLUDED
     with pytest.raises(Invalid, match="nps, csat or ces"):

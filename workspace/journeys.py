@@ -103,13 +103,10 @@ def create_journey(settings: Settings, name: str, description: str = "", owner: 
             journey_id = db.conn.execute(
                 "INSERT INTO journeys (name, description, owner, created_at) VALUES (?, ?, ?, ?)",
                 (name, description or "", owner, utcnow())).lastrowid
-            for s_pos, (stage_name, step_names) in enumerate(stages):
-                stage_id = db.conn.execute(
-                    "INSERT INTO stages (journey_id, name, position) VALUES (?, ?, ?)",
-                    (journey_id, _name(stage_name, "stage"), s_pos)).lastrowid
-                for p_pos, step_name in enumerate(step_names):
-                    db.conn.execute("INSERT INTO steps (stage_id, name, position) VALUES (?, ?, ?)",
-                                    (stage_id, _name(step_name, "step"), p_pos))
+            for stage_name, step_names in stages:
+                stage_id = _insert_child(db, "stage", journey_id, stage_name, None)
+                for step_name in step_names:
+                    _insert_child(db, "step", stage_id, step_name, None)
         return _load(db, journey_id)
 
 
@@ -168,8 +165,22 @@ _CHILD = {
 }
 
 
+def _check_unique(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, except_id: int | None = None) -> None:
+    """Stage names are unique within their journey, step names within their stage (ignoring case and outer
+    spaces): a lane with two "Billing" columns cannot be read, and the command line names a step
+    STAGE/STEP, so the same step name may recur in another stage."""
+    table, parent = _CHILD[kind]
+    clash = [r[0] for r in db.conn.execute(
+        f"SELECT id FROM {table} WHERE {parent} = ? AND lower(trim(name)) = lower(?)", (parent_id, name.strip()))
+        if r[0] != except_id]
+    if clash:
+        where = "journey" if kind == "stage" else "stage"
+        raise Invalid(f"This {where} already has a {kind} named {name.strip()!r}; pick another name.")
+
+
 def _insert_child(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, position: int | None) -> int:
     table, parent = _CHILD[kind]
+    _check_unique(db, kind, parent_id, _name(name, kind))
     count = db.conn.execute(f"SELECT count(*) FROM {table} WHERE {parent} = ?", (parent_id,)).fetchone()[0]
     position = count if position is None else max(0, min(position, count))
     db.conn.execute(f"UPDATE {table} SET position = position + 1 WHERE {parent} = ? AND position >= ?",
@@ -231,13 +242,15 @@ def add_step(settings: Settings, stage_id: int, name: str, position: int | None 
 
 def rename_stage(settings: Settings, stage_id: int, name: str) -> None:
     with connect(settings.db_path) as db, transaction(db):
-        _parent_of(db, "stage", stage_id)
+        journey_id, _ = _parent_of(db, "stage", stage_id)
+        _check_unique(db, "stage", journey_id, _name(name, "stage"), except_id=stage_id)
         db.conn.execute("UPDATE stages SET name = ? WHERE id = ?", (_name(name, "stage"), stage_id))
 
 
 def rename_step(settings: Settings, step_id: int, name: str) -> None:
     with connect(settings.db_path) as db, transaction(db):
-        _parent_of(db, "step", step_id)
+        stage_id, _ = _parent_of(db, "step", step_id)
+        _check_unique(db, "step", stage_id, _name(name, "step"), except_id=step_id)
         db.conn.execute("UPDATE steps SET name = ? WHERE id = ?", (_name(name, "step"), step_id))
 
 
@@ -253,16 +266,68 @@ def move_step(settings: Settings, step_id: int, position: int) -> None:
         _move(db, "step", step_id, position)
 
 
-def delete_stage(settings: Settings, stage_id: int) -> None:
-    """Delete a stage with its steps and their placements."""
+@dataclass(frozen=True)
+class DeletedStep:
+    """What a deleted step was, so that Undo can put it back where it was, with its metrics."""
+
+    stage_id: int
+    position: int
+    name: str
+    metric_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DeletedStage:
+    journey_id: int
+    position: int
+    name: str
+    steps: tuple[DeletedStep, ...]
+
+
+def _step_snapshot(db: sqlite_utils.Database, step_id: int) -> DeletedStep:
+    stage_id, position = _parent_of(db, "step", step_id)
+    name = db.conn.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()[0]
+    metric_ids = tuple(r[0] for r in db.conn.execute(
+        "SELECT metric_id FROM placements WHERE step_id = ? ORDER BY position, metric_id", (step_id,)))
+    return DeletedStep(stage_id, position, name, metric_ids)
+
+
+def delete_stage(settings: Settings, stage_id: int) -> DeletedStage:
+    """Delete a stage with its steps and their placements; returns what :func:`restore` needs."""
     with connect(settings.db_path) as db, transaction(db):
+        journey_id, position = _parent_of(db, "stage", stage_id)
+        name = db.conn.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()[0]
+        steps = tuple(_step_snapshot(db, r[0]) for r in db.conn.execute(
+            "SELECT id FROM steps WHERE stage_id = ? ORDER BY position, id", (stage_id,)).fetchall())
         _delete(db, "stage", stage_id)
+    return DeletedStage(journey_id, position, name, steps)
 
 
-def delete_step(settings: Settings, step_id: int) -> None:
-    """Delete a step and its placements."""
+def delete_step(settings: Settings, step_id: int) -> DeletedStep:
+    """Delete a step and its placements; returns what :func:`restore` needs."""
     with connect(settings.db_path) as db, transaction(db):
+        snapshot = _step_snapshot(db, step_id)
         _delete(db, "step", step_id)
+    return snapshot
+
+
+def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
+    """Undo a delete: the stage or step comes back at its place, with its steps and the metrics on them
+    (metrics deleted meanwhile stay gone). Raises NotFound when its journey or stage is gone too."""
+    with connect(settings.db_path) as db, transaction(db):
+        if isinstance(deleted, DeletedStage):
+            _load(db, deleted.journey_id)
+            stage_id = _insert_child(db, "stage", deleted.journey_id, deleted.name, deleted.position)
+            steps = [(stage_id, step) for step in deleted.steps]
+        else:
+            _parent_of(db, "stage", deleted.stage_id)
+            steps = [(deleted.stage_id, deleted)]
+        for stage_id, step in steps:
+            step_id = _insert_child(db, "step", stage_id, step.name, step.position)
+            db.conn.executemany(
+                "INSERT INTO placements (metric_id, step_id, position) SELECT ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM metrics WHERE id = ?)",
+                [(metric_id, step_id, i, metric_id) for i, metric_id in enumerate(step.metric_ids)])
 
 
 # --- metric placements ------------------------------------------------------------------------------
