@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from workspace.datahub.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, score
+from workspace.datahub.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, scores
 from workspace.datahub.words import CLAUSE_WORDS, STOP_WORDS, stem, tokens
 
 MAX_THEMES = 8
@@ -177,8 +177,8 @@ def find_themes(texts: Sequence[str], compounds: Sequence[float] | None = None, 
     read); otherwise they are computed. Comments with no content words ("", "n/a", "it was") join no theme.
     """
     texts = [t.strip() for t in texts]
-    scores = np.asarray(compounds if compounds is not None else [score(t) for t in texts], dtype=float)
-    if len(scores) != len(texts):
+    values = np.asarray(compounds if compounds is not None else scores(texts), dtype=float)
+    if len(values) != len(texts):
         raise ValueError("compounds must have one score per text")
     keep = [i for i, t in enumerate(texts) if t]
     if not keep:
@@ -206,7 +206,7 @@ def find_themes(texts: Sequence[str], compounds: Sequence[float] | None = None, 
         members = np.flatnonzero((assigned == component) & (strength > 0))
         if members.size == 0:
             continue
-        member_scores = scores[[keep[i] for i in members]]
+        member_scores = values[[keep[i] for i in members]]
         examples: list[str] = []
         seen: set[tuple[int, ...]] = set()
         for i in members[np.argsort(-strength[members], kind="stable")]:

@@ -151,10 +151,19 @@ def model() -> FeedbackModel:
 
 def score(text: str) -> float:
     """-1 … 1: the mean of the text's sentences' valences (0 for no words)."""
-    parts = [p for p in pieces(text or "") if tokens(p)]
-    if not parts:
-        return 0.0
-    return float(np.mean(model().valence(parts)))
+    return scores([text])[0]
+
+
+def scores(texts: Sequence[str]) -> list[float]:
+    """:func:`score` of each text, with one model call for all their sentences (much faster in bulk)."""
+    split = [[p for p in pieces(t or "") if tokens(p)] for t in texts]
+    flat = [p for parts in split for p in parts]
+    valences = model().valence(flat) if flat else np.zeros(0)
+    out, at = [], 0
+    for parts in split:
+        out.append(float(np.mean(valences[at:at + len(parts)])) if parts else 0.0)
+        at += len(parts)
+    return out
 
 
 def label(value: float) -> str:

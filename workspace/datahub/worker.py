@@ -37,7 +37,7 @@ class _Worker:
             try:
                 batch = store.unread_texts(self.settings, BATCH)
                 if batch:
-                    store.record_sentiments(self.settings, [(t, sentiment.score(t.text)) for t in batch])
+                    store.record_sentiments(self.settings, list(zip(batch, sentiment.scores([t.text for t in batch]))))
                     continue
             except Exception:  # noqa: BLE001 - a locked or vanished database must not kill the reader
                 log.exception("Data Hub: reading pushed texts failed; retrying")
