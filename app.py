@@ -73,8 +73,8 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in (b"x-frame-options", b"content-security-policy")]
+                # Any policy already set stays: browsers enforce every CSP header, so ours only adds.
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-frame-options"]
                 headers.extend(FRAME_HEADERS)
                 if new_cookie is not None:
                     cookie = f"{BROWSER_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax"

@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,6 +25,7 @@ from workspace import journeys, metrics, sync  # noqa: E402
 from workspace.catalog import refresh_questions  # noqa: E402
 from workspace.config import Settings  # noqa: E402
 from workspace.connection import open_client  # noqa: E402
+from workspace.integration import running_sandbox  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 # 3 stages, 6 steps: the journey that the lane's browser test (tests/e2e/test_journey_lane.py) also uses.
@@ -57,7 +57,10 @@ def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
     """A journey of 3 stages, 6 steps and 8 metrics with the titles the app gives by default (the five
     touchpoint rows of the sandbox's matrix survey, its NPS, CSAT and CES questions), synced from the app's
     own sandbox through the stored grant. Returns the journey id and the metric ids."""
-    base = requests.get(f"{url}/api/health", timeout=5).json()["qualtrics"].rsplit(" ", 1)[-1]
+    # Where the app's sandbox serves: recorded in the app's store (health says nothing about it).
+    running = running_sandbox(Settings.load({"PULSE_DB": db_path}, secrets_path=None))
+    assert running is not None, "the app started no embedded sandbox"
+    base = running.base_url
     settings = Settings.load({"PULSE_DB": db_path, "QUALTRICS_BASE_URL": base,
                               "QUALTRICS_CLIENT_ID": Sandbox.client_id,
                               "QUALTRICS_CLIENT_SECRET": Sandbox.client_secret}, secrets_path=None)

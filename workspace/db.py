@@ -165,15 +165,16 @@ def _migrate(db: sqlite_utils.Database) -> list[str]:
 def make_private(path: Path) -> None:
     """Data folder 0700 and database files 0600 (created so before SQLite opens them; tightened if older).
 
-    An existing folder is tightened only when it is this account's own and not a shared one (sticky
-    like /tmp, or the home folder): PULSE_DB=/tmp/pulse.db must not lock everybody else out of /tmp.
+    An existing folder is tightened only when it is this account's own and not a shared one (sticky like
+    /tmp, the home folder, the working directory): PULSE_DB=/tmp/pulse.db must not lock others out of /tmp.
     """
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     else:
         info = folder.stat()
-        shared = info.st_mode & stat.S_ISVTX or folder.resolve() in (Path.home().resolve(), Path("/").resolve())
+        # Shared (sticky, like /tmp), the home folder or the working directory: they hold more than the store.
+        shared = info.st_mode & stat.S_ISVTX or folder.resolve() in (Path.home().resolve(), Path("/"), Path.cwd())
         if info.st_uid == os.geteuid() and not shared and stat.S_IMODE(info.st_mode) & 0o077:
             folder.chmod(stat.S_IMODE(info.st_mode) & 0o700)
     if not path.exists():
