@@ -44,6 +44,8 @@ with left:
                    "the CSAT score above is the mean.")
 with right:
     st.plotly_chart(charts.sentiments(detail.sentiments), key="sentiments")
+    st.caption("Shares are of the answers that count (Positive, Neutral, Negative); Excluded answers such as N/A "
+               "are left out of the percentages and shown with their count.")
     period = st.segmented_control("Trend by", ["day", "week", "month"], default="week", key="trend_period")
     st.plotly_chart(charts.trend(scores.trend(settings, metric.id, period=period or "week"), metric.type,
                                  target=metric.target,
@@ -69,28 +71,46 @@ tab_answers, tab_mapping, tab_settings = st.tabs(["Answers behind the score", "S
 
 with tab_answers:
     st.caption("Every stored answer, newest first, with the sentiment it maps to. Only Positive, Neutral and "
-               "Negative answers count as respondents.")
-    st.dataframe(scores.responses(settings, metric.id, limit=500), hide_index=True, key="answers",
-                 column_config={"counted": st.column_config.CheckboxColumn("Counted"),
-                                "recorded_date": st.column_config.TextColumn("Recorded")})
+               "Negative answers count as respondents. The table shows the newest 500; the download has them all.")
+    st.dataframe(views.answers_table(settings, metric), hide_index=True, key="answers", width="stretch",
+                 column_config={"response_id": st.column_config.TextColumn("Response"),
+                                "recorded_date": st.column_config.DatetimeColumn("Recorded (UTC)",
+                                                                                 format="D MMM YYYY, HH:mm"),
+                                "value": st.column_config.TextColumn("Value"),
+                                "label": st.column_config.TextColumn("Answer"),
+                                "sentiment": st.column_config.TextColumn("Sentiment"),
+                                "counted": st.column_config.CheckboxColumn("Counted"),
+                                "finished": st.column_config.CheckboxColumn("Finished")})
     st.download_button("Download all answers (CSV)", lambda: views.answers_csv(settings, metric),
                        file_name=views.answers_file_name(metric), mime="text/csv", key="answers_csv",
                        icon=":material/download:", on_click="ignore")
 
 with tab_mapping:
-    st.caption("Change a sentiment or a CSAT score and save: the score is recomputed at once from the stored "
-               "answers, without a new sync.")
-    edited = st.data_editor(views.mapping_table(metric), key=f"mapping_{metric.id}", hide_index=True,
-                            disabled=["value", "label"] if person.edits_metrics else True,
-                            column_config={"sentiment": st.column_config.SelectboxColumn(
-                                "Sentiment", options=wizard.SENTIMENTS, required=True)})
-    if person.edits_metrics and st.button("Save mapping", key="save_mapping"):
-        try:
-            views.save_mapping(settings, metric, edited)
-        except WorkspaceError as exc:
-            st.error(str(exc), icon=":material/error:")
-        else:
-            st.rerun()
+    st.caption("Change a sentiment" + (" or a CSAT score" if metric.type_name == "CSAT" else "")
+               + " and save: the score is recomputed at once from the stored answers, without a new sync.")
+    if st.session_state.pop("mapping_saved", None):
+        st.success(st.session_state.pop("mapping_message", "Mapping saved."), icon=":material/check_circle:")
+    edited = cards.mapping_editor(views.mapping_table(metric), metric.type_name,
+                                  key=f"mapping_{metric.id}_{metric.updated_at}", editable=person.edits_metrics)
+    if person.edits_metrics:
+        save_col, reset_col = st.columns([1, 3])
+        chosen = None
+        if save_col.button("Save mapping", key="save_mapping", type="primary"):
+            chosen = edited, "Mapping saved: the score above is recomputed from the stored answers."
+        if reset_col.button("Reset to defaults", key="reset_mapping", icon=":material/restart_alt:",
+                            help="The mapping a new metric of this question and type gets"):
+            try:
+                chosen = views.default_mapping_table(settings, metric), "Mapping reset to the defaults and saved."
+            except WorkspaceError as exc:
+                st.error(str(exc), icon=":material/error:")
+        if chosen is not None:
+            try:
+                views.save_mapping(settings, metric, chosen[0])
+            except WorkspaceError as exc:
+                st.error(str(exc), icon=":material/error:")
+            else:
+                st.session_state["mapping_saved"], st.session_state["mapping_message"] = True, chosen[1]
+                st.rerun()
 
 with tab_settings:
     placed = ", ".join(f"{p.journey_name} › {p.step_name}" for p in detail.placements) or "not on any journey yet"

@@ -40,15 +40,29 @@ if chosen_status:
 
 view = st.segmented_control("View", ["Cards", "Table"], default="Cards", key="library_view")
 if view == "Table":
-    st.dataframe(
-        shown, hide_index=True, key="library_table",
-        column_order=["title", "type", "survey", "question", "score", "n", "interval", "trend", "last_sync", "status"],
+    picked = st.dataframe(
+        shown.assign(last_sync=shown["last_sync"].map(cards.ago)), hide_index=True, key="library_table",
+        width="stretch", on_select="rerun", selection_mode="single-row",
+        column_order=["title", "type", "survey", "question", "score", "n", "interval", "trend", "last_sync", "status",
+                      "low_confidence"],
         column_config={
-            "trend": st.column_config.LineChartColumn("Trend (weekly)"),
-            "n": st.column_config.NumberColumn("n", format="%d"),
-            "last_sync": st.column_config.TextColumn("Last sync"),
+            "title": st.column_config.TextColumn("Title", width="medium"),
+            "type": st.column_config.TextColumn("Type", width="small"),
+            "survey": st.column_config.TextColumn("Survey", width="medium"),
+            "question": st.column_config.TextColumn("Question", width="small"),
+            "score": st.column_config.TextColumn("Score", width="small"),
+            "n": st.column_config.NumberColumn("n", format="%d", width="small"),
+            "interval": st.column_config.TextColumn("95% interval"),
+            "trend": st.column_config.LineChartColumn("Trend (weekly)", width="small"),
+            "last_sync": st.column_config.TextColumn("Last sync", width="small"),
+            "status": st.column_config.TextColumn("Status", width="small"),
+            "low_confidence": st.column_config.CheckboxColumn("Low confidence", width="small"),
         },
     )
+    st.caption("Select a row to open its metric.")
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        st.switch_page(routes.METRIC, query_params={"id": str(int(shown.iloc[rows[0]]["id"]))})
 else:
     metric_cards = {c.metric_id: c for c in scores.metric_cards(settings, list(shown["id"]))}
     columns = st.columns(3)

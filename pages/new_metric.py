@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import routes
-
+from ui import cards, routes
 from ui.actions import run_sync
 from ui.frame import app_runtime, current_person
 from ui.text import plain
@@ -43,9 +42,28 @@ except WorkspaceError as exc:
     st.error(str(exc), icon=":material/error:")
     st.stop()
 
+
+
+def from_url(param: str, choices: list[str]) -> int | None:
+    """The index of the choice the URL names: the wizard's picks live in the URL, so a reload keeps them."""
+    value = st.query_params.get(param)
+    return choices.index(value) if value in choices else None
+
+
+def to_url(param: str, value: str | None, *later: str) -> None:
+    """Record a pick in the URL; a changed pick drops the later ones, which belonged to the old choice."""
+    if st.query_params.get(param) != value:
+        for name in later:
+            st.query_params.pop(name, None)
+    if value is None:
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = value
+
+
 names = {s.id: s.name for s in surveys}
 survey_id = st.selectbox(
-    "Survey", list(names), format_func=lambda sid: f"{names[sid]} ({sid})", index=None,
+    "Survey", list(names), format_func=lambda sid: f"{names[sid]} ({sid})", index=from_url("survey", list(names)),
     placeholder=f"Search {len(names)} surveys by name or id", key="wizard_survey",
     help=wizard.COLLABORATOR_RULE,
 )
@@ -54,6 +72,7 @@ left.caption(wizard.COLLABORATOR_RULE)
 if right.button("Refresh list", key="wizard_refresh", icon=":material/refresh:"):
     st.session_state["wizard_refresh_surveys"] = True
     st.rerun()
+to_url("survey", survey_id, "question", "type")
 if survey_id is None:
     st.stop()
 
@@ -81,7 +100,9 @@ if not questions:
 
 by_id = {q.id: q for q in questions}
 question_id = st.selectbox("Question", list(by_id), format_func=lambda qid: wizard.question_label(by_id[qid]),
-                           index=None, placeholder="Choose the question to track", key=f"wizard_question_{survey_id}")
+                           index=from_url("question", list(by_id)), placeholder="Choose the question to track",
+                           key=f"wizard_question_{survey_id}")
+to_url("question", question_id, "type")
 if question_id is None:
     st.stop()
 question = by_id[question_id]
@@ -96,26 +117,30 @@ if offer.fields:
 
 type_names = list(wizard.METRIC_TYPES)
 suggested = wizard.suggested_type_name(question)
-type_name = st.segmented_control("Metric type", type_names, default=suggested, key=f"wizard_type_{survey_id}_{question_id}")
-type_name = type_name or suggested
+chosen_type = st.query_params.get("type") if st.query_params.get("type") in type_names else suggested
+type_name = st.segmented_control("Metric type", type_names, default=chosen_type,
+                                 key=f"wizard_type_{survey_id}_{question_id}")
+type_name = type_name or chosen_type
+to_url("type", type_name)
 st.caption(f"Scale {wizard.scale_text(question)}; suggested type: {suggested}.")
+mismatch = wizard.type_warning(question, type_name)
+if mismatch:
+    st.warning(mismatch, icon=":material/warning:")
+twins = wizard.duplicates(settings, survey_id, question_id, type_name)
+if twins:
+    st.warning(f"This question is already tracked as {type_name} by "
+               + ", ".join(f"“{plain(m.title)}”" for m in twins)
+               + ". A second metric would show the same score; open the existing one instead, or save anyway "
+               "(for example to place it with another target).", icon=":material/content_copy:")
+    for twin in twins:
+        st.page_link(routes.METRIC, label=f"Open metric {twin.id}", query_params={"id": str(twin.id)})
 
 st.markdown("**Map every answer to a sentiment**")
 st.caption("Defaults follow the usual bands and exclude answers such as N/A or Don't know. "
            + ("For CSAT the score of an answer is its Qualtrics recode value; change it here if needed."
               if type_name == "CSAT" else "Scores are only used by CSAT."))
-table = st.data_editor(
-    wizard.default_table(question, type_name),
-    key=f"wizard_mapping_{survey_id}_{question_id}_{type_name}",
-    hide_index=True,
-    disabled=["value", "label"],
-    column_config={
-        "value": st.column_config.TextColumn("Exported value", help="What Qualtrics exports for this answer"),
-        "label": st.column_config.TextColumn("Answer"),
-        "sentiment": st.column_config.SelectboxColumn("Sentiment", options=wizard.SENTIMENTS, required=True),
-        "score": st.column_config.NumberColumn("Score (CSAT)", format="%g"),
-    },
-)
+table = cards.mapping_editor(wizard.default_table(question, type_name), type_name,
+                             key=f"wizard_mapping_{survey_id}_{question_id}_{type_name}", editable=True)
 
 try:
     mapping = wizard.mapping_from_table(table, type_name)

@@ -236,6 +236,30 @@ def lane_html(stages: list[tuple[str, list[tuple[int, str, list[MetricCard]]]]],
            + "".join(parts) + "</div></div>"
 
 
+# ---------------------------------------------------------------- the mapping table (wizard and metric page)
+
+SENTIMENT_OPTIONS = ("Positive", "Neutral", "Negative", "Excluded")
+_ROW_PX, _HEADER_PX = 35, 38
+
+
+def mapping_editor(table, type_name: str, *, key: str, editable: bool):
+    """The answer → sentiment table, the same in the wizard and on the metric page: the same headers, every
+    row visible without scrolling (an NPS scale has 11), and the score column only for CSAT, the one type
+    that uses it."""
+    columns = ["value", "label", "sentiment"] + (["score"] if type_name.upper() == "CSAT" else [])
+    return st.data_editor(
+        table, key=key, hide_index=True, column_order=columns,
+        disabled=["value", "label"] if editable else True,
+        height=_HEADER_PX + _ROW_PX * len(table) + 2,
+        column_config={
+            "value": st.column_config.TextColumn("Exported value", help="What Qualtrics exports for this answer"),
+            "label": st.column_config.TextColumn("Answer"),
+            "sentiment": st.column_config.SelectboxColumn("Sentiment", options=SENTIMENT_OPTIONS, required=True),
+            "score": st.column_config.NumberColumn("Score (CSAT)", format="%g",
+                                                   help="The value this answer adds to the CSAT mean"),
+        })
+
+
 WALL_COLOURS = {"Positive": "#56B4E9", "Neutral": "#E69F00", "Negative": "#D55E00", "No score": "#999999"}
 
 

@@ -48,18 +48,25 @@ def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 
     return _layout(fig, height)
 
 
+COUNTED = ("Positive", "Neutral", "Negative")
+
+
 def sentiments(frame: pd.DataFrame, height: int = 140) -> go.Figure:
-    """One stacked bar: how the answers split across sentiments."""
+    """One stacked bar: how the answers split across sentiments. Percentages are of the answers that count
+    (Positive, Neutral, Negative), as the score is; Excluded and Unmapped show their count only."""
     fig = go.Figure()
-    total = frame["count"].sum()
+    counted = frame.loc[frame["sentiment"].isin(COUNTED), "count"].sum()
     for _, row in frame.iterrows():
         if row["count"] == 0:
             continue
-        share = row["count"] / total if total else 0
+        if row["sentiment"] in COUNTED:
+            label = f"{row['sentiment']} {row['count'] / counted:.0%}" if counted else row["sentiment"]
+        else:
+            label = f"{row['sentiment']} {int(row['count']):,} (not counted)"
         fig.add_trace(go.Bar(y=["Answers"], x=[row["count"]], orientation="h", name=row["sentiment"],
                              marker_color=SENTIMENT_COLOURS.get(row["sentiment"], "#999999"),
-                             text=f"{row['sentiment']} {share:.0%}", textposition="inside",
-                             hovertemplate=f"{row['sentiment']}: {int(row['count']):,}<extra></extra>"))
+                             text=label, textposition="inside",
+                             hovertemplate=f"{label}: {int(row['count']):,} answers<extra></extra>"))
     fig.update_layout(barmode="stack", showlegend=False, yaxis=dict(visible=False))
     return _layout(fig, height)
 

@@ -103,6 +103,14 @@ def mapping_table(metric: Metric) -> pd.DataFrame:
     return pd.DataFrame.from_records(metric.mapping.to_records(), columns=["value", "label", "sentiment", "score"])
 
 
+def default_mapping_table(settings: Settings, metric: Metric) -> pd.DataFrame:
+    """The mapping a new metric of this question and type would get (design.md §2): what Reset restores."""
+    from workspace.catalog import cached_question
+    from workspace.wizard import default_table
+
+    return default_table(cached_question(settings, metric.survey_id, metric.question_id), metric.type_name)
+
+
 def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Metric:
     """Store an edited mapping; scores change at once because they are computed from stored answers."""
     return metrics.update_metric(settings, metric.id, mapping=mapping_from_table(table, metric.type_name))
@@ -110,6 +118,13 @@ def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Met
 
 ANSWER_HEADERS = {"response_id": "Response ID", "recorded_date": "Recorded (UTC)", "value": "Value",
                   "label": "Answer", "sentiment": "Sentiment", "counted": "Counted", "finished": "Finished"}
+
+
+def answers_table(settings: Settings, metric: Metric, limit: int = 500) -> pd.DataFrame:
+    """The newest answers for the page's table, with the recorded time as a datetime (shown as a date)."""
+    frame = scores.responses(settings, metric.id, limit=limit)
+    frame["recorded_date"] = pd.to_datetime(frame["recorded_date"], utc=True, errors="coerce")
+    return frame
 
 
 def answers_csv(settings: Settings, metric: Metric, flt: ScoreFilter = NO_FILTER) -> bytes:

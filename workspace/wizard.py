@@ -40,13 +40,14 @@ class QualtricsUnavailable(WorkspaceError):
 def surveys(settings: Settings, refresh: bool = False) -> list[Survey]:
     """Surveys the connected account can see: from the cache, or fetched (all pages) when asked or empty."""
     cached = [] if refresh else catalog.cached_surveys(settings)
-    if cached:
-        return cached
-    try:
-        with connection.reporting_auth_failures(settings), connection.open_client(settings) as client:
-            return catalog.refresh_surveys(settings, client)
-    except QualtricsError as exc:
-        raise QualtricsUnavailable(str(exc)) from exc
+    if not cached:
+        try:
+            with connection.reporting_auth_failures(settings), connection.open_client(settings) as client:
+                cached = catalog.refresh_surveys(settings, client)
+        except QualtricsError as exc:
+            raise QualtricsUnavailable(str(exc)) from exc
+    # By name, then id: the same order on every visit, whatever order Qualtrics or the cache returns.
+    return sorted(cached, key=lambda survey: (survey.name.casefold(), survey.id))
 
 
 def questions(settings: Settings, survey_id: str, refresh: bool = False) -> list[Question]:
@@ -179,6 +180,24 @@ def preview(settings: Settings, survey_id: str, question_id: str, type_name: str
     return Preview(format_score(result), format_n(result.respondents), format_interval(result), sentiments)
 
 
+def type_warning(question: Question, type_name: str) -> str | None:
+    """Why the chosen type does not fit the question's scale (NPS is defined on 0–10 only), or None."""
+    scale = question.scale
+    if METRIC_TYPES[type_name] == "nps" and (scale.minimum, scale.maximum) != (0, 10):
+        return (f"NPS is defined on a 0–10 scale (0–6 detractors, 9–10 promoters); this question is "
+                f"{scale_text(question)}, so its NPS would not compare with any other. Pick "
+                f"{suggested_type_name(question) if suggested_type_name(question) != 'NPS' else 'CSAT'} "
+                "unless the scale is what you meant.")
+    return None
+
+
+def duplicates(settings: Settings, survey_id: str, question_id: str, type_name: str) -> list[Metric]:
+    """Metrics that already follow this question as this type (a second one would show the same score)."""
+    wanted = METRIC_TYPES[type_name]
+    return [m for m in metrics.list_metrics(settings, survey_id)
+            if m.question_id == question_id and str(m.type) == wanted]
+
+
 def title_for(question: Question, type_name: str) -> str:
     return default_title(question, METRIC_TYPES[type_name])
 
@@ -191,6 +210,8 @@ def create(settings: Settings, survey_id: str, question_id: str, type_name: str,
     ``segments`` (when given) become the survey's segment fields before the first sync, so that sync stores
     them per response; they are per survey, so they apply to every metric of it.
     """
+    if not title.strip():
+        raise Invalid("A metric needs a title.")   # the metric page says the same when a title is cleared
     if segments is not None:
         offered = set(catalog.embedded_fields(settings, survey_id))
         unknown = [f for f in segments if f not in offered]
