@@ -211,3 +211,26 @@ def test_asking_the_catalog_for_a_skipped_question_names_the_reason():
         catalog.question("QID36")
     with pytest.raises(QualtricsError, match="no question QID999"):
         catalog.question("QID999")
+
+
+def test_seven_income_bands_get_no_suggestion_whatever_their_count():
+    bands = ["Under $25,000", "$25,000-$49,999", "$50,000-$74,999", "$75,000-$99,999", "$100,000-$149,999",
+             "$150,000-$199,999", "$200,000 or more"]
+    definition = _pascal_with({
+        "QuestionText": "What was your household income last year?",
+        "Choices": {str(i + 1): {"Display": band} for i, band in enumerate(bands)},
+        "ChoiceOrder": [str(i) for i in range(1, 8)],
+    })
+    q = by_id(parse_definition(definition))["QID16"]
+    assert q.scale == Scale("1-7", 1.0, 7.0)
+    assert q.suggested_type is None
+
+
+def test_zero_to_ten_worded_as_recommending_is_nps_even_without_the_nps_selector():
+    definition = _pascal_with({
+        "QuestionText": "How likely are you to recommend beskar armor to a friend?", "Selector": "SAHR",
+        "Choices": [{"Display": str(i)} for i in range(11)], "ChoiceOrder": list(range(11)),  # PHP list form
+    })
+    q = by_id(parse_definition(definition))["QID16"]
+    assert [c.value for c in q.choices] == [str(i) for i in range(11)]
+    assert (q.scale.kind, q.suggested_type) == ("0-10", "nps")
