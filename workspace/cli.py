@@ -206,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add-metric", help="track a survey question as a metric")
     p.add_argument("--survey", required=True, metavar="SV_…")
-    p.add_argument("--question", required=True, metavar="QID…", help="QIDn, or QIDn_m for a matrix row")
+    p.add_argument("--question", required=True, metavar="QID…",
+                   help="QIDn; QIDn_m for a matrix row, QIDn_x4 for a carried-forward row, 2_QIDn for loop 2 "
+                        "of a loop & merge block")
     p.add_argument("--type", required=True, choices=["nps", "csat", "ces"])
     p.add_argument("--title")
     p.add_argument("--journey", metavar="NAME")
