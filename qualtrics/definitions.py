@@ -92,6 +92,8 @@ def _object(value: Any) -> Mapping[str, Any]:
 def text(value: Any) -> str:
     """A scalar as a string: null and containers are empty, ``3`` and ``3.0`` are ``"3"``, ``True`` is
     ``"true"``; lone surrogates (valid JSON escapes, invalid UTF-8) become U+FFFD so the text can be stored."""
+    if type(value) is str:  # the common case, without the slower abstract-class checks below
+        return _SURROGATES.sub("\ufffd", value) if not value.isascii() else value
     if value is None or isinstance(value, (Mapping, list, tuple, set)):
         return ""
     if isinstance(value, bool):
@@ -192,7 +194,8 @@ def _ordered(items: list[_RawChoice], order: Any) -> list[_RawChoice]:
         return items
     by_id = {c.id: c for c in items}
     seen = [by_id[k] for k in dict.fromkeys(wanted) if k in by_id]
-    return seen + [c for c in items if c not in seen]
+    placed = {c.id for c in seen}
+    return seen + [c for c in items if c.id not in placed]
 
 
 def _pascal_choices(collection: Any, recodes: Mapping[str, Any], tags: Mapping[str, Any]) -> list[_RawChoice]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = {"br", "div", "p", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -43,7 +44,12 @@ def plain_text(value: object) -> str:
     """Strip tags, decode entities, collapse whitespace. ``None`` becomes ``""``."""
     if value is None:
         return ""
-    raw = str(value)
+    return _plain(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _plain(raw: str) -> str:
+    # Cached: definitions repeat the same HTML (scale labels, instructions) on hundreds of questions.
     if "<" not in raw:
         return _SPACES.sub(" ", html.unescape(raw)).strip()
     parser = _TextExtractor()

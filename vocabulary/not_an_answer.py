@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 _TAGS = re.compile(r"<[^>]*>")
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u201b\u02bc\u0060\u00b4\u2032]")
@@ -43,7 +44,8 @@ _PHRASES: tuple[str, ...] = (
     "sin opinion", "non so", "non applicabile", "preferisco non rispondere", "weet niet", "weet ik niet",
     "geen mening", "niet van toepassing", "nao sei", "nao se aplica", "prefiro nao responder",
 )
-_PADDED_PHRASES = tuple(f" {p} " for p in _PHRASES)
+_PHRASE = re.compile(r"(?:^| )(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True))
+                     + r")(?: |$)")
 # "Not sure" is a real answer when it is the midpoint of a scale (Definitely would … Not sure … Definitely
 # would not, as in the real Beskar QID21) but not-an-answer when appended at the end: scoring decides by position.
 _UNSURE = frozenset({"not sure", "unsure", "undecided", "im not sure", "i am not sure", "pas sur", "nicht sicher"})
@@ -63,15 +65,14 @@ def normalise_label(label: str) -> str:
 def is_not_an_answer(label: str | None) -> bool:
     """True when a choice label reads as N/A, Don't know, Prefer not to say, No basis for evaluation, Have not
     used, Never heard of or the like (in English or a handful of other languages)."""
-    if not label:
-        return False
-    text = normalise_label(str(label))
-    if not text:
-        return False
-    if _NA.match(text):
-        return True
-    padded = f" {text} "
-    return any(phrase in padded for phrase in _PADDED_PHRASES)
+    return bool(label) and _reads_as_no_answer(str(label))
+
+
+@lru_cache(maxsize=8192)
+def _reads_as_no_answer(label: str) -> bool:
+    # Cached: a survey repeats the same few scale labels on every question (a 331-question study has ~40).
+    text = normalise_label(label)
+    return bool(text) and (_NA.match(text) is not None or _PHRASE.search(text) is not None)
 
 
 def is_unsure(label: str | None) -> bool:
