@@ -32,10 +32,10 @@ hide_until = int(hide_text) if hide_text.isdigit() else 0
 if wall_mode():
     st.html(wall.CHROME_STYLE)
 
-    @st.fragment(run_every=live.REFRESH_SECONDS)
+    @st.fragment(run_every=live.WALL_REFRESH_SECONDS)
     def wall_screen() -> None:
         wall.wall_board(live.journey_view(settings, journey_id), hide_until=hide_until,
-                        refresh_seconds=live.REFRESH_SECONDS)
+                        refresh_seconds=live.WALL_REFRESH_SECONDS)
 
     wall_screen()
     st.stop()

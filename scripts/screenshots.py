@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qualtrics.sandbox import Sandbox  # noqa: E402
 from scripts.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer  # noqa: E402
 from workspace import journeys, metrics, sync  # noqa: E402
-from workspace.catalog import refresh_questions  # noqa: E402
+from workspace.catalog import refresh_questions, refresh_surveys  # noqa: E402
 from workspace.config import Settings  # noqa: E402
 from workspace.connection import open_client  # noqa: E402
 from workspace.integration import running_sandbox  # noqa: E402
@@ -68,6 +68,7 @@ def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
     journey = journeys.create_journey(settings, "Customer journey", "From first visit to renewal", stages=STAGES)
     steps = {step.name: step for step in journey.steps}
     with open_client(settings) as client:
+        refresh_surveys(settings, client)  # as the wizard does: pages name surveys from this list
         refresh_questions(settings, client, ids["matrix"])
         for survey in ("nps", "csat", "ces"):
             refresh_questions(settings, client, ids[survey])

@@ -10,6 +10,7 @@ never as HTML.
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import segno
@@ -127,7 +128,11 @@ function local(iso, options) {
 function render(root, data) {
   const s = root.__state;
   s.last = Date.now();
+  s.renders = (s.renders || []).slice(-119).concat([s.last]);  // when updates came (the benchmark reads them)
   s.data = data;
+  s.answeredLog = s.answeredLog || [];  // (time, answered) whenever the count moved: the benchmark reads it
+  if (!s.answeredLog.length || s.answeredLog[s.answeredLog.length - 1][1] !== data.answered)
+    s.answeredLog = s.answeredLog.slice(-199).concat([[s.last, data.answered]]);
   root.querySelector('h1').textContent = data.title;
   const count = root.querySelector('.answered .count');
   countTo(count, String(data.answered), s.answered);
@@ -259,6 +264,7 @@ def board_data(view: JourneyView, *, hide_until: int, refresh_seconds: float, co
     frozen = view.frozen
     return {
         "title": view.title, "started": view.started, "answered": view.answered, "computed": view.computed,
+        "beat": time.time(),  # changes every refresh, so the screen knows the server is still there
         "mode": mode, "frozen": frozen.note if frozen else "", "hide_until": int(hide_until),
         "refresh_seconds": refresh_seconds, "cards": tiles,
         "empty": "No metrics on this journey's steps yet. Place metrics on steps in Journeys.",

@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,9 +105,23 @@ def _key(settings: Settings, survey_id: str) -> tuple[str, str]:
     return (str(settings.db_path), survey_id)
 
 
+_listeners: list[Callable[[Settings, str], None]] = []
+
+
+def on_change(listener: Callable[[Settings, str], None]) -> None:
+    """Call ``listener(settings, survey_id)`` (in the storing thread) whenever a survey's answers were stored."""
+    _listeners.append(listener)
+
+
 def changed(settings: Settings, survey_id: str) -> None:
-    """Answers of ``survey_id`` were stored: screens recompute their figures on their next refresh."""
+    """Answers of ``survey_id`` were stored: the version moves (screens see new figures on their next
+    refresh) and listeners run here, in the background thread that stored them, not in a screen's refresh."""
     _versions.bump(_key(settings, survey_id))
+    for listener in list(_listeners):
+        try:
+            listener(settings, survey_id)
+        except Exception:  # a listener's failure must not stop the feed or the fetch worker
+            log.exception("live change listener failed for %s", survey_id)
 
 
 class _Feed:
@@ -200,6 +214,13 @@ class _Feeds:
                 states.append(feed.state())
         return states
 
+    def states(self, settings: Settings, survey_ids: list[str]) -> list[FeedState]:
+        with self._lock:
+            running = [self._running.get(_key(settings, survey_id)) for survey_id in survey_ids]
+        return [feed.state() if feed is not None else
+                FeedState(survey_id, STARTING, "", _versions.get(_key(settings, survey_id)))
+                for survey_id, feed in zip(survey_ids, running)]
+
     def forget(self, feed: _Feed) -> None:
         with self._lock:
             if self._running.get(_key(feed.settings, feed.survey_id)) is feed:
@@ -226,6 +247,11 @@ _feeds = _Feeds()
 def watch(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
     """Keep these surveys' feeds running (starting any that is not) and say how each one is fed."""
     return _feeds.watch(settings, survey_ids)
+
+
+def states(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
+    """How each survey is fed now, without asking for it (a feed nobody watches still stops)."""
+    return _feeds.states(settings, survey_ids)
 
 
 def stop_all(timeout: float = 10.0) -> None:

@@ -69,10 +69,14 @@ def _utc_iso(moment: dt.datetime) -> str:
 
 
 class _Cache:
+    """Views by (database, journey), the session start of each, and one computation at a time per journey."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._views: dict[tuple[str, int], tuple[tuple[int, ...], float, JourneyView]] = {}
         self._sessions: dict[tuple[str, int], tuple[str, float]] = {}
+        self._computing: dict[tuple[str, int], threading.Lock] = {}
+        self.watched: dict[tuple[str, int], tuple[Settings, tuple[str, ...]]] = {}
 
     def session_start(self, key: tuple[str, int]) -> str:
         now = time.monotonic()
@@ -83,6 +87,17 @@ class _Cache:
                 self._views.pop(key, None)
             self._sessions[key] = (started, now)
             return started
+
+    def started(self, key: tuple[str, int]) -> str | None:
+        with self._lock:
+            entry = self._sessions.get(key)
+        if entry is None or time.monotonic() - entry[1] > feeds.IDLE_SECONDS:
+            return None
+        return entry[0]
+
+    def computing(self, key: tuple[str, int]) -> threading.Lock:
+        with self._lock:
+            return self._computing.setdefault(key, threading.Lock())
 
     def get(self, key: tuple[str, int], versions: tuple[int, ...]) -> JourneyView | None:
         with self._lock:
@@ -112,18 +127,10 @@ def _answered_since(settings: Settings, questions: dict[str, list[str]], since: 
     return counts
 
 
-def journey_view(settings: Settings, journey_id: int) -> JourneyView:
-    """The journey's Live figures for one screen refresh (keeps its surveys' feeds running)."""
+def _compute(settings: Settings, journey_id: int, started: str, survey_ids: list[str],
+             states: list[feeds.FeedState]) -> JourneyView:
     from workspace import live  # the package's board and comments
 
-    key = (str(settings.db_path), journey_id)
-    started = _cache.session_start(key)
-    survey_ids = live.survey_ids(settings, journey_id)
-    states = feeds.watch(settings, survey_ids)
-    versions = tuple(s.version for s in states)
-    cached = _cache.get(key, versions)
-    if cached is not None:
-        return replace(cached, feeds=states)
     journey = journeys.get_journey(settings, journey_id)
     used = {m.id: m for m in metrics.list_metrics(settings)}
     questions: dict[str, list[str]] = {}
@@ -138,8 +145,46 @@ def journey_view(settings: Settings, journey_id: int) -> JourneyView:
         link = links.public_link(settings, survey_id)
         surveys.append(SurveyPanel(survey_id, catalog.survey_name(settings, survey_id) or survey_id, link,
                                    links.short_link(link), counts.get(survey_id, 0)))
-    view = JourneyView(journey_id, journey.name, started, sum(counts.values()), live.board(settings, journey_id),
+    return JourneyView(journey_id, journey.name, started, sum(counts.values()), live.board(settings, journey_id),
                        surveys, live.comments(settings, journey_id), states,
                        _utc_iso(dt.datetime.now(dt.timezone.utc)))
-    _cache.put(key, versions, view)
-    return view
+
+
+def _fresh(settings: Settings, journey_id: int, survey_ids: list[str], states: list[feeds.FeedState],
+           started: str) -> JourneyView:
+    """The cached view when its versions still hold, else one computation (others wait for it, then reuse it)."""
+    key = (str(settings.db_path), journey_id)
+    versions = tuple(s.version for s in states)
+    cached = _cache.get(key, versions)
+    if cached is None:
+        with _cache.computing(key):
+            cached = _cache.get(key, versions)
+            if cached is None:
+                cached = _compute(settings, journey_id, started, survey_ids, states)
+                _cache.put(key, versions, cached)
+    return replace(cached, feeds=states)
+
+
+def journey_view(settings: Settings, journey_id: int) -> JourneyView:
+    """The journey's Live figures for one screen refresh (keeps its surveys' feeds running)."""
+    from workspace import live
+
+    key = (str(settings.db_path), journey_id)
+    started = _cache.session_start(key)
+    survey_ids = live.survey_ids(settings, journey_id)
+    _cache.watched[key] = (settings, tuple(survey_ids))
+    return _fresh(settings, journey_id, survey_ids, feeds.watch(settings, survey_ids), started)
+
+
+def _recompute_after_change(settings: Settings, survey_id: str) -> None:
+    """Right after answers were stored (in the storing thread), recompute the views screens are watching,
+    so that their next refresh finds the new figures ready instead of computing them."""
+    for key, (watched_settings, survey_ids) in list(_cache.watched.items()):
+        started = _cache.started(key)
+        if key[0] != str(settings.db_path) or survey_id not in survey_ids or started is None:
+            continue
+        states = feeds.states(watched_settings, list(survey_ids))
+        _fresh(watched_settings, key[1], list(survey_ids), states, started)
+
+
+feeds.on_change(_recompute_after_change)
