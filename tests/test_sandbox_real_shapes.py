@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from qualtrics.sandbox.definitions import php_array
-from tests.sandbox_fixtures import REAL_FIXTURES, api_session, run_export
+from tests.sandbox_fixtures import REAL_FIXTURES, api_session, run_export, shared_fixture
 
 CORPUS = REAL_FIXTURES.parent / "qualtrics-corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/fixtures/qualtrics-corpus is absent")
@@ -140,7 +140,8 @@ def test_carry_forward_json_lists_the_selected_choices(sandbox):
 
 def test_qsf_format_has_the_real_qsf_elements(sandbox):
     mine = definition(sandbox, "matrix", fmt="qsf")
-    recorded = json.loads((REAL_FIXTURES / "survey_definition_qsf_SV_6s93xhVtm1e4j3v.json").read_text())["result"]
+    recorded = json.loads(shared_fixture("qualtrics-real/survey_definition_qsf_SV_6s93xhVtm1e4j3v.json").read_text())[
+        "result"]
     assert list(mine) == list(recorded)
     assert list(mine["SurveyEntry"]) == list(recorded["SurveyEntry"])
     kinds = [e["Element"] for e in mine["SurveyElements"]]
