@@ -148,8 +148,8 @@ def test_second_tab_is_told_another_sync_runs_since_when_and_may_cancel_it(setti
         at.button(key="metric_sync").click().run()
         no_exception(at)
         notices = [i.value for i in at.info]
-        assert any(f"Another sync of this survey is running: started at {started} UTC (scheduler), now at "
-                   "export 40%" in n for n in notices), notices
+        assert any(f"Another sync of this survey is running: started at {started} UTC by the automatic sync, "
+                   "now at export 40%" in n for n in notices), notices
         assert not at.get("progress"), "no bar waiting on 'Starting…'"
 
         at.button(key="metric_sync_cancel_other").click().run()

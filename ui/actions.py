@@ -76,8 +76,8 @@ def run_sync(settings: Settings, survey_id: str, start: Callable[[SyncProgress],
     running = runs.running_run(settings, survey_id)
     if running is not None:
         started = running.started_at[11:16]
-        st.info(f"Another sync of this survey is running: started at {started} UTC ({running.trigger}), now at "
-                f"{running.progress_text}. Its new responses will be here when it finishes.",
+        st.info(f"Another sync of this survey is running: started at {started} UTC by {running.started_by}, now "
+                f"at {running.progress_text}. Its new responses will be here when it finishes.",
                 icon=":material/sync:")
         st.button("Cancel that sync", key=f"{key}_cancel_other", icon=":material/cancel:",
                   on_click=_cancel_other, args=(settings, running.id, by))

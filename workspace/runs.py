@@ -40,6 +40,12 @@ class SyncRun:
     cancel_requested_by: str | None = None  # set while a cancel request waits for the sync to see it
 
     @property
+    def started_by(self) -> str:
+        """Who started it, in a page's words (the trigger is a code: wizard, scheduler, cli, manual)."""
+        return {"wizard": "Sync data in the app", "scheduler": "the automatic sync",
+                "cli": "the command line"}.get(self.trigger, "a manual sync")
+
+    @property
     def progress_text(self) -> str:
         """Where a running sync is, in words: "export 40%"."""
         return f"{self.stage or 'export'} {self.fraction or 0.0:.0%}"
