@@ -20,6 +20,7 @@ from workspace import runs, sync
 from workspace import integration as integration_store
 from workspace.db import connect as connect_db
 from workspace.locks import survey_lock
+from workspace.scheduler import stop_schedulers
 
 STUCK = 10**6  # export polls before the sandbox reports an export complete: it never does, in a test
 
@@ -124,6 +125,7 @@ def test_a_sync_waiting_for_the_survey_lock_says_it_is_waiting(settings, sandbox
 
 
 def test_failed_sync_on_the_metric_page_ends_the_bar_in_the_failure(settings, sandbox):
+    stop_schedulers()  # its first round would take the armed fault (or hold the survey) before the click
     connect(settings)
     metric = nps_metric(settings, sandbox)
     at = open_page(routes.METRIC, query={"id": str(metric.id)})
@@ -137,6 +139,7 @@ def test_failed_sync_on_the_metric_page_ends_the_bar_in_the_failure(settings, sa
 
 
 def test_second_tab_is_told_another_sync_runs_since_when_and_may_cancel_it(settings, sandbox):
+    stop_schedulers()
     connect(settings)
     metric = nps_metric(settings, sandbox)
     with survey_lock(settings, metric.survey_id):  # another tab's (or the scheduler's) sync, at export 40%
