@@ -299,6 +299,8 @@ def test_the_data_hub_samples_land_on_the_touchpoints_they_name(settings, sandbo
             assert placed[comment] == {step}, comment
     assert len(set(expected) & set(placed)) >= 5, "the sample holds the touchpoint comments"
     assert placed.get("The app is slow when loading large reports.", {None}) == {None}
+    # Shares only "hard" and "find" with "Billing page is confusing, invoices are hard to find.": no topic.
+    assert placed.get("Hard to find where to upload the documents.", {None}) == {None}
 
 
 # ---------------------------------------------------------------- mining

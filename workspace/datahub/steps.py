@@ -6,7 +6,10 @@ goes in two rounds (Rocchio relevance feedback): first, a comment that uses most
 comments, and those a person or the push's Step field placed, teach the step their words (*Billing*
 gains "charged", "invoice"). Then every comment is compared, by cosine similarity, with each step's
 profile (name, half its stage's name, the mean of its teaching comments). A comment whose best
-similarity stays below :data:`THRESHOLD` is on no step ("unassigned") rather than on a wrong one.
+similarity stays below :data:`THRESHOLD` is on no step ("unassigned") rather than on a wrong one, and so
+is one that shares only feeling words ("hard", "confusing": VADER's lexicon) or everyday verbs ("find")
+with the step: "Hard to find where to upload the documents" is not about *Billing* because "Billing page is
+confusing, invoices are hard to find" taught *Billing* those words.
 
 Why not a trained classifier: there are no labelled comments per step when a journey is new, and step
 names are the only description a journey has; the feedback round learns from the comments themselves.
@@ -22,10 +25,14 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from workspace.datahub.words import content_stems
+from workspace.datahub.sentiment import vader
+from workspace.datahub.words import content_stems, stem
 
 NAMED = 0.6            # share of a step name's (IDF-weighted) words a comment must use to name the step
 THRESHOLD = 0.15       # cosine to a step's taught profile below which a comment is on no step
+FEELING = 0.3          # a word VADER gives at least this much valence says how, not what
+EVERYDAY_VERBS = frozenset(stem(w) for w in """find get take make need want try know go come look feel seem put
+give keep say tell think show start""".split())
 STAGE_WEIGHT = 0.5
 FEEDBACK_WEIGHT = 1.0
 
@@ -88,14 +95,26 @@ def _by_words(texts: tuple[str, ...], steps: tuple[StepName, ...],
             learned[j] = np.asarray(comments[members].mean(axis=0)).ravel()
     profiles = normalize(profiles + FEEDBACK_WEIGHT * normalize(learned))
     second = np.asarray(comments @ profiles.T)
+    # What a comment shares with a step must include a topic word, not only feelings and everyday verbs.
+    vocabulary = vectorizer.get_feature_names_out()
+    in_names = set(np.flatnonzero((names > 0).any(axis=0)))
+    topical = np.array([j in in_names or (str(term) not in _feeling_stems() and str(term) not in EVERYDAY_VERBS)
+                        for j, term in enumerate(vocabulary)], dtype=float)
+    shares_topic = np.asarray((comments > 0).astype(float).multiply(topical) @ (profiles > 0).T.astype(float)) > 0
 
     matches = []
     for i, k in enumerate(known):
         best = int(second[i].argmax())
         if k is not None:
             matches.append(Match(k, float(second[i][column[k]]) if k in column else 1.0))
-        elif second[i][best] >= THRESHOLD:
+        elif second[i][best] >= THRESHOLD and shares_topic[i][best]:
             matches.append(Match(steps[best].id, float(second[i][best])))
         else:
             matches.append(Match(None, float(second[i][best])))
     return tuple(matches)
+
+
+@lru_cache(maxsize=1)
+def _feeling_stems() -> frozenset[str]:
+    return frozenset(stem(word) for word, valence in vader().lexicon.items()
+                     if abs(valence) >= FEELING and word.isalpha())
