@@ -67,8 +67,7 @@ def live_board() -> None:
                 st.info(note, icon=":material/sync:")
         if view.pushed:
             st.caption("Qualtrics pushes each answer to this app the moment it is submitted.")
-        st.markdown(f"**{view.answered:,}** answered since the session began "
-                    f"({cards.ago(view.started)}); the wall view opens in a new tab.")
+        st.markdown(f"**{view.answered:,}** answered since the session began ({cards.ago(view.started)}).")
         if not view.steps:
             st.info("No metrics on this journey's steps yet. Place metrics on steps in Journeys.")
             return

@@ -1,6 +1,6 @@
 """Screenshots of every page, light and dark, for README and docs/screenshots/.
 
-    .venv/bin/python scripts/screenshots.py
+    .venv/bin/python scripts/screenshots.py [--live]   # --live: only Live and its wall view
 
 Builds a demo workspace the way a user would: the app on its embedded sandbox, Qualtrics
 connected through the real consent page, metrics synced from the sandbox, a journey whose steps
@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -85,7 +86,35 @@ def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
     return journey.id, metric_ids
 
 
+ROOM_ANSWERS = [("10", "Setup took five minutes, great guide."), ("9", ""), ("6", "Billing page is confusing."),
+                ("8", "Support answered within the hour.")]
+
+
+def live_shots(browser, url: str, journey_id: int) -> None:
+    """The Live page and its wall view at 1920x1080 in both themes, after a few answers from the room
+    (posted to the survey link through the app's URL, as phones do)."""
+    nps = Sandbox(seed=7).survey_ids["nps"]
+    for scheme in ("light", "dark"):
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, color_scheme=scheme)
+        shot = context.new_page()
+        shot.set_default_timeout(60_000)
+        shot.goto(f"{url}/live?journey={journey_id}&wall=1")
+        shot.locator(".jp-wall .card").first.wait_for()
+        if scheme == "light":
+            for score, comment in ROOM_ANSWERS:
+                requests.post(f"{url}/jfe/form/{nps}", data={"QID1": score, "QID2_TEXT": comment}, timeout=30)
+        time.sleep(10)  # pushed, stored, counted up
+        shot.screenshot(path=str(OUT / f"live-wall-{scheme}.png"))
+        shot.goto(f"{url}/live?journey={journey_id}")
+        shot.wait_for_selector("[data-testid='stAppViewContainer']")
+        time.sleep(4)
+        shot.screenshot(path=str(OUT / f"live-{scheme}.png"), full_page=True)
+        print(f"live-wall-{scheme}.png, live-{scheme}.png", file=sys.stderr)
+        context.close()
+
+
 def main() -> None:
+    only_live = "--live" in sys.argv[1:]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:
         server = AppServer(Path(data)).start()
@@ -96,10 +125,13 @@ def main() -> None:
                 page.set_default_timeout(30_000)
                 connect(page, server.url)
                 journey_id, metric_ids = build_demo(server.url, server.env["PULSE_DB"])
-                for scheme in ("light", "dark"):
+                live_shots(browser, server.url, journey_id)
+                for scheme in () if only_live else ("light", "dark"):
                     context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme=scheme)
                     shot = context.new_page()
                     for name, path in pages(journey_id, metric_ids[-1]).items():
+                        if name == "live":
+                            continue  # live_shots took it at 1920x1080, after answers from the room
                         shot.goto(server.url + path)
                         shot.wait_for_selector("[data-testid='stAppViewContainer']")
                         time.sleep(4)  # charts and fragments finish drawing

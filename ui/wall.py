@@ -44,7 +44,8 @@ _CSS = """
 .jp-wall .body { display: grid; grid-template-columns: minmax(0, 1fr) 26rem; gap: 2rem; align-items: start; }
 .jp-wall .surveys { display: grid; grid-template-columns: 1fr; gap: 1rem; }
 .jp-wall .surveys.many { grid-template-columns: 1fr 1fr; }
-.jp-wall .surveys.many .link { font-size: 1.05rem; }
+.jp-wall .surveys.many .link { font-size: 1.1rem; }
+.jp-wall .surveys.many .name { font-size: 1.3rem; }
 .jp-wall .steps { display: grid; grid-template-columns: repeat(auto-fill, minmax(25rem, 1fr)); gap: 1.2rem; }
 .jp-wall .card { border-radius: .8rem; padding: 1rem 1.3rem; border-left: .7rem solid #999;
   background: var(--st-secondary-background-color, rgba(127, 127, 127, .1));
@@ -55,7 +56,8 @@ _CSS = """
 .jp-wall .score { font-size: 6.2rem; font-weight: 700; font-variant-numeric: tabular-nums; line-height: 1.05; }
 .jp-wall .score.hidden { font-size: 2.4rem; font-weight: 600; padding: 1.6rem 0; opacity: .85; }
 .jp-wall .meta { font-size: 1.5rem; opacity: .85; }
-.jp-wall .side { display: flex; flex-direction: column; gap: 1.2rem; }
+.jp-wall .side { display: flex; flex-direction: column; gap: 1.2rem; max-height: calc(100vh - 8rem);
+  overflow: hidden; }  /* a wall never scrolls: older comments fall off the bottom */
 .jp-wall .survey { text-align: center; }
 .jp-wall .survey img { width: 100%; max-width: 22rem; background: #fff; border-radius: .5rem; display: block;
   margin: 0 auto; image-rendering: pixelated; }
