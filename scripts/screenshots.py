@@ -26,6 +26,7 @@ from workspace import journeys, metrics, sync  # noqa: E402
 from workspace.catalog import refresh_questions, refresh_surveys  # noqa: E402
 from workspace.config import Settings  # noqa: E402
 from workspace.connection import open_client  # noqa: E402
+from workspace.datahub import endpoint, samples  # noqa: E402
 from workspace.integration import running_sandbox  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -83,6 +84,10 @@ def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
         metric_ids.append(metric.id)
     for result in sync.sync_all(settings):
         print(f"synced {result.survey_id}: {result.status} {result.responses} responses", file=sys.stderr)
+    # The Data Hub's sample button: synced comments pushed through the app's own endpoint.
+    pushed = samples.send_samples(settings, endpoint.create_key(settings, "screenshots"), None,
+                                  url=f"{url}{endpoint.ENDPOINT_PATH}")
+    print(f"data hub: {pushed.stored} comments pushed", file=sys.stderr)
     return journey.id, metric_ids
 
 

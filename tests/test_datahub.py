@@ -276,6 +276,22 @@ def test_a_person_moves_a_comment_to_another_step_or_to_none_and_the_choice_is_k
         insights.choose_step(settings, journey.id, a.source_id, a.field, other.steps[0].id, None)
 
 
+def test_the_placement_table_saves_only_the_rows_a_person_changed(settings, client, key):
+    journey = onboarding(settings)
+    push(client, key, workflow_body("R_a", Comment="Billing was confusing, I was charged twice."))
+    push(client, key, workflow_body("R_b", Comment="The weather was nice."))
+    read_all(settings)
+    labels = insights.step_labels(settings, journey.id)
+    before = insights.placement_table(insights.placed_texts(settings, journey.id), labels, 300, "none")
+    assert before["Step"].tolist() == ["none", "Pay › Billing"]  # unassigned first
+    after = before.copy()
+    after.loc[0, "Step"] = "Start › Sign up"
+    assert insights.save_placements(settings, journey.id, before, after, labels, "none", "ana@example.com") == 1
+    again = insights.placement_table(insights.placed_texts(settings, journey.id), labels, 300, "none")
+    assert sorted(zip(again["Step"], again["Placed by"])) == [("Pay › Billing", "Its words"),
+                                                              ("Start › Sign up", "Chosen by a person")]
+
+
 def test_the_data_hub_samples_land_on_the_touchpoints_they_name(settings, sandbox, key, served_endpoint):
     journey = journeys.create_journey(settings, "Touchpoints", stages=[
         ("Explore", ["Discover"]), ("Start", ["Sign up", "First use"]), ("Pay", ["Billing"]), ("Help", ["Support"])])
