@@ -164,7 +164,7 @@ def survey_definition(survey: SurveySpec, brand_base_url: str) -> dict[str, Any]
         for name in survey.embedded_fields
     ]
     return {
-        "QuestionCount": str(len(survey.questions)),
+        "QuestionCount": str(len(survey.questions) + len(survey.trashed)),
         "SurveyOptions": {
             "BackButton": "false",
             "SaveAndContinue": "true",
@@ -384,6 +384,13 @@ def _loop_and_merge(survey: SurveySpec) -> dict[str, Any]:
     return out
 
 
+def forces_response(payload: dict[str, Any]) -> bool:
+    """Whether a QSF question payload forces a response (``Validation.Settings.ForceResponse`` "ON")."""
+    validation = payload.get("Validation")
+    settings = validation.get("Settings") if isinstance(validation, dict) else None
+    return isinstance(settings, dict) and settings.get("ForceResponse") == "ON"
+
+
 def _camel_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """A QSF question payload in the camelCase shape (surveys loaded from a QSF file)."""
     def listed(value: Any) -> dict[str, Any]:
@@ -401,14 +408,12 @@ def _camel_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
                         "choiceText": html, "imageDescription": None, "variableName": None}
         return out
 
-    settings = ((payload.get("Validation") or {}).get("Settings") or {}) if isinstance(payload.get("Validation"),
-                                                                                       dict) else {}
     out: dict[str, Any] = {
         "questionType": {"type": payload.get("QuestionType"), "selector": payload.get("Selector"),
                          "subSelector": payload.get("SubSelector")},
         "questionText": payload.get("QuestionText"),
         "questionLabel": None,
-        "validation": {"doesForceResponse": settings.get("ForceResponse") == "ON"},
+        "validation": {"doesForceResponse": forces_response(payload)},
         "questionName": payload.get("DataExportTag"),
     }
     if payload.get("QuestionType") == "Matrix":

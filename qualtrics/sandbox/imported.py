@@ -21,6 +21,7 @@ from qualtrics.definitions import is_not_an_answer, parse_definition
 from qualtrics.models import Question
 
 from .catalog import ACCOUNT_USER_ID_SUFFIX, HISTORY_DAYS, ChoiceSpec, QuestionSpec, RatingModel, SurveySpec, stable_id
+from .definitions import forces_response
 
 IMPORTED_RESPONSES = 400
 _FIRST_NUMBER = 1000  # random streams of loaded surveys, away from the demo and archive surveys'
@@ -82,15 +83,9 @@ def _rating_spec(q: Question, force: bool) -> QuestionSpec | None:
 
 def _forced(qsf: dict[str, Any]) -> set[str]:
     """Question ids whose definition forces a response (answered by every finished respondent)."""
-    out = set()
-    for element in qsf.get("SurveyElements") or []:
-        payload = element.get("Payload") if isinstance(element, dict) else None
-        if isinstance(element, dict) and element.get("Element") == "SQ" and isinstance(payload, dict):
-            settings = (payload.get("Validation") or {}).get("Settings") if isinstance(
-                payload.get("Validation"), dict) else None
-            if isinstance(settings, dict) and settings.get("ForceResponse") == "ON":
-                out.add(str(element.get("PrimaryAttribute")))
-    return out
+    return {str(e.get("PrimaryAttribute")) for e in qsf.get("SurveyElements") or []
+            if isinstance(e, dict) and e.get("Element") == "SQ" and isinstance(e.get("Payload"), dict)
+            and forces_response(e["Payload"])}
 
 
 def survey_from_qsf(qsf: dict[str, Any], seed: int, anchor: dt.datetime, number: int, survey_id: str,

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from scripts.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, AppServer
 
@@ -52,6 +53,7 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    expect.set_options(timeout=15_000)  # assertions wait like actions do: a loaded machine renders slowly
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
