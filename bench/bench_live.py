@@ -59,7 +59,7 @@ def cpu_seconds(pid: int) -> float:
 def open_screen(browser, url: str, journey_id: int):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(180_000)
     page.on("pageerror", lambda error: print(f"page error: {error}", file=sys.stderr))
     page.goto(f"{url}/live?journey={journey_id}&wall=1")
     try:
