@@ -146,3 +146,17 @@ def test_every_corpus_qsf_loads_and_exports_every_column_the_product_reads():
             assert set(wanted) <= set(data.columns), survey.name
             for question in catalog.questions:
                 assert set(data[question.id]) - {""} <= {c.value for c in question.choices}, question.id
+
+
+def test_the_apps_sandbox_takes_the_folder_and_names_a_wrong_one_without_failing(tmp_path, caplog):
+    from workspace.bootstrap import embedded_sandbox
+
+    shutil.copy(QSF_DIR / FILES[0], tmp_path / FILES[0])
+    (tmp_path / "broken.qsf").write_text("{")
+    with caplog.at_level("INFO", logger="journey_pulse"):
+        loaded = embedded_sandbox(False, "http://localhost:8501/api/qualtrics/callback", str(tmp_path))
+        missing = embedded_sandbox(False, "http://localhost:8501/api/qualtrics/callback", str(tmp_path / "nope"))
+    assert [s.name for s in loaded.imported] == ["Multiple Choice with Not Applicable"]
+    assert missing.imported == [] and missing.survey_ids == loaded.survey_ids  # the demo surveys still work
+    text = caplog.text
+    assert "skipped broken.qsf" in text and "no such folder" in text and "loaded" in text

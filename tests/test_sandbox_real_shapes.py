@@ -119,7 +119,8 @@ def test_carry_forward_export_rates_only_the_channels_selected(sandbox):
     ids = [json.loads(c) for c in frame.iloc[2]]
     assert [n for n in names if n.startswith("Q2_")] == ["Q2_x1", "Q2_x2", "Q2_x3", "Q2_x4"]
     # a multiple-answer question breaks out one column per choice, as the real cats export does (Q35_1 ...)
-    assert [i for i in ids if i["ImportId"] == "QID1"] == [{"ImportId": "QID1", "choiceId": str(c)} for c in range(1, 5)]
+    breakout = [i for i in ids if i["ImportId"] == "QID1"]
+    assert breakout == [{"ImportId": "QID1", "choiceId": str(c)} for c in range(1, 5)]
     data = frame.iloc[3:]
     for n in range(1, 5):
         selected, rated = data[names.index(f"Q1_{n}")], data[names.index(f"Q2_x{n}")]

@@ -49,7 +49,7 @@ def runtime() -> Runtime:
         return _runtime
 
 
-def _sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox:
+def embedded_sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox:
     """The embedded sandbox, with the QSF files of ``definitions`` as surveys when set. A folder that does not
     exist, or a file that cannot be read, is logged with its name; the demo surveys work regardless."""
     try:
@@ -81,7 +81,8 @@ def _start(settings: Settings) -> Runtime:
     sandbox = None
     if settings.uses_sandbox:
         live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")
-        sandbox = _sandbox(live, settings.redirect_uri, os.environ.get("PULSE_SANDBOX_DEFINITIONS", "").strip())
+        definitions = os.environ.get("PULSE_SANDBOX_DEFINITIONS", "").strip()
+        sandbox = embedded_sandbox(live, settings.redirect_uri, definitions)
         sandbox.start(port=0)
         reason = settings.sandbox_reason
         settings = settings.with_sandbox(sandbox.base_url, sandbox.client_id, sandbox.client_secret)

@@ -98,7 +98,8 @@ class ExportRequest:
             pass  # a last export with a token that asks for no new token is legal
         return cls(
             format=fmt,
-            question_ids=tuple(dict.fromkeys(q.export_qid for q in survey.questions if q.export_qid in set(question_ids))),
+            question_ids=tuple(dict.fromkeys(q.export_qid for q in survey.questions
+                                             if q.export_qid in set(question_ids))),
             metadata_ids=tuple(m for m in METADATA_IDS if m in set(metadata_ids)),
             embedded_ids=tuple(e for e in survey.embedded_fields if e in set(embedded_ids)),
             start_ms=_parse_time(body["startDate"], "startDate") if body.get("startDate") else None,

@@ -31,7 +31,7 @@ def connect_qualtrics(page: Page, url: str) -> None:
 
 
 def add_metric_and_sync(page: Page, survey: str, question: str) -> None:
-    """Metrics Library → + Metric → Source, Survey, Question, Metric type, mapping → Sync data → the metric page."""
+    """Metrics Library → + Metric → Source, Survey, Question, Metric type, mapping → Sync data → metric page."""
     page.get_by_role("link", name="Metrics Library").click()
     page.get_by_role("button", name="+ Metric").click()
     expect(page.get_by_text("Source")).to_be_visible()
