@@ -113,9 +113,10 @@ def scenario_baseline(survey_id: str) -> dict:
             "nps": float(nps), "n": int(len(scores)), "columns": int(frame.shape[1])}
 
 
-def _child(kind: str, env: dict, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, *args], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=1200)
+def _child(kind: str, env: dict, *args: str, script: str = __file__, timeout: float = 1200) -> dict:
+    """Run ``script --child kind args`` in a fresh process; its last stdout line is the JSON result."""
+    out = subprocess.run([sys.executable, script, "--child", kind, *args], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])

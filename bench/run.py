@@ -231,11 +231,7 @@ def run_child(kind: str, args: list[str]) -> dict:
 
 
 def _child(kind: str, env: dict, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, *args], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=3600)
-    if out.returncode != 0:
-        raise SystemExit(f"stage {kind} failed:\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return bench_sync._child(kind, env, *args, script=__file__, timeout=3600)
 
 
 def _add_responses(server: dict, survey_id: str, count: int) -> int:
@@ -298,7 +294,8 @@ def checks(r: dict) -> list[tuple[str, bool, str]]:
          f"{r['peers']['nps']} over {r['peers']['columns']} columns"),
         ("re-sync with nothing new adds nothing", r["resync"]["responses"] == 0
          and r["resync"]["stored_answers"] == full["stored_answers"], f"{r['resync']['responses']} responses"),
-        ("CLI sync --all succeeds", r["cli"]["returncode"] == 0, r["cli"]["stderr"][-300:]),
+        ("CLI sync --all succeeds", r["cli"]["returncode"] == 0,
+         " ".join(r["cli"]["stderr"].strip().splitlines()[-1:])),
         (f"{NEW_RESPONSES:,} new responses are added once", r["new"]["responses"] == NEW_RESPONSES
          and r["after_new"]["responses"] == 0 and r["new"]["stored_answers"] == full["stored_answers"]
          + r["new"]["answers"] == r["after_new"]["stored_answers"],
