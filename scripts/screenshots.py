@@ -84,11 +84,16 @@ def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
         metric_ids.append(metric.id)
     for result in sync.sync_all(settings):
         print(f"synced {result.survey_id}: {result.status} {result.responses} responses", file=sys.stderr)
-    # The Data Hub's sample button: synced comments pushed through the app's own endpoint.
+    return journey.id, metric_ids
+
+
+def push_samples(url: str, db_path: str) -> None:
+    """The Data Hub's sample button: the synced comments pushed through the app's own endpoint."""
+    settings = Settings.load({"PULSE_DB": db_path}, secrets_path=None)
     pushed = samples.send_samples(settings, endpoint.create_key(settings, "screenshots"), None,
                                   url=f"{url}{endpoint.ENDPOINT_PATH}")
     print(f"data hub: {pushed.stored} comments pushed", file=sys.stderr)
-    return journey.id, metric_ids
+    time.sleep(5)  # the app reads them off the request path
 
 
 ROOM_ANSWERS = [("10", "Setup took five minutes, great guide."), ("9", ""), ("6", "Billing page is confusing."),
@@ -130,6 +135,7 @@ def main() -> None:
                 page.set_default_timeout(30_000)
                 connect(page, server.url)
                 journey_id, metric_ids = build_demo(server.url, server.env["PULSE_DB"])
+                push_samples(server.url, server.env["PULSE_DB"])
                 live_shots(browser, server.url, journey_id)
                 for scheme in () if only_live else ("light", "dark"):
                     context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme=scheme)
