@@ -97,3 +97,36 @@ def test_a_phone_answer_through_the_qr_link_shows_on_the_wall_within_seconds(app
     assert p95 <= P95_LIMIT
     phone_context.close()
     wall_context.close()
+
+
+@pytest.mark.e2e
+def test_when_the_connection_drops_the_wall_keeps_its_figures_and_says_it_is_reconnecting(app_server: dict,
+                                                                                           browser) -> None:
+    setup = browser.new_page()
+    setup.set_default_timeout(60_000)
+    journey_id = demo_journey(app_server, setup)
+    setup.close()
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    wall = context.new_page()
+    wall.set_default_timeout(30_000)
+    wall.goto(f"{app_server['url']}/live?journey={journey_id}&wall=1")
+    wall.locator(".jp-wall .card").first.wait_for()
+    scores = wall.locator(".jp-wall .card .score").all_inner_texts()
+
+    context.set_offline(True)
+    status = wall.locator(".jp-wall .status")
+    deadline = time.monotonic() + 30
+    while "Reconnecting" not in status.inner_text() and time.monotonic() < deadline:
+        assert_not_blank(wall)
+        time.sleep(0.2)
+    assert "Reconnecting" in status.inner_text()
+    assert wall.locator(".jp-wall .card .score").all_inner_texts() == scores, "the last figures stay"
+
+    context.set_offline(False)
+    deadline = time.monotonic() + 60
+    while "Reconnecting" in status.inner_text() and time.monotonic() < deadline:
+        assert_not_blank(wall)
+        time.sleep(0.2)
+    assert "Reconnecting" not in status.inner_text(), "the wall comes back by itself"
+    assert_not_blank(wall)
+    context.close()
