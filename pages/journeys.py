@@ -106,7 +106,6 @@ if not journey.stages:
                                                    if person.edits_journeys else ""), icon=":material/view_column:")
 else:
     lane = scores.journey_lane(settings, journey.id, flt)
-    st.html(cards.LANE_STYLE)
     st.html(cards.lane_html([(stage.name, [(step.id, step.name, lane.get(step.id, [])) for step in stage.steps])
                              for stage in journey.stages], can_add=person.edits_metrics))
     st.caption("Each card opens its metric. The word on a card is the sentiment of its score; a target, when set, "

@@ -143,9 +143,11 @@ def main() -> None:
                     for name, path in pages(journey_id, metric_ids[-1]).items():
                         if name == "live":
                             continue  # live_shots took it at 1920x1080, after answers from the room
-                        shot.goto(server.url + path)
-                        shot.wait_for_selector("[data-testid='stAppViewContainer']")
-                        time.sleep(4)  # charts and fragments finish drawing
+                        shot.goto(server.url + path, wait_until="domcontentloaded", timeout=120_000)
+                        shot.wait_for_selector("[data-testid='stAppViewContainer']", timeout=120_000)
+                        # The page has run when Streamlit's "Running…" widget is gone; then charts draw.
+                        shot.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+                        time.sleep(4)
                         shot.screenshot(path=str(OUT / f"{name}-{scheme}.png"), full_page=name != "journeys")
                         print(f"{name}-{scheme}.png", file=sys.stderr)
                     context.close()

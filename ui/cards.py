@@ -158,49 +158,48 @@ def _pair(name: str) -> str:
     return f"light-dark({LANE_PALETTE['light'][name]}, {LANE_PALETTE['dark'][name]})"
 
 
-LANE_STYLE = f"""<style>
-.jp-lane {{ overflow-x: auto; padding-bottom: 0.5rem; }}
-.jp-grid {{ display: grid; column-gap: 0.75rem; align-items: stretch; width: max-content; min-width: 100%; }}
-.jp-stage {{ font-weight: 700; font-size: 1rem; padding: 0.25rem 0.1rem; border-bottom: 2px solid {_pair('border')};
-            margin-bottom: 0.25rem; overflow-wrap: anywhere; }}
-.jp-step {{ font-weight: 600; font-size: 0.95rem; padding: 0.2rem 0.1rem 0.4rem; overflow-wrap: anywhere; }}
-.jp-card {{ display: grid; grid-template-rows: subgrid; row-gap: 0.2rem; margin-bottom: 0.6rem;
-           padding: 0.6rem 0.7rem; border: 1px solid {_pair('border')}; border-left-width: 0.35rem;
-           border-radius: 0.5rem; background: {_pair('card')}; color: {_pair('text')}; text-decoration: none; }}
-.jp-card:hover, .jp-card:focus-visible {{ outline: 2px solid {_pair('Positive')}; outline-offset: 1px; }}
-.jp-title {{ font-weight: 600; font-size: 0.9rem; line-height: 1.3; overflow-wrap: anywhere; }}
-.jp-score {{ font-size: 1.9rem; font-weight: 700; line-height: 1.3; font-variant-numeric: tabular-nums;
-            align-self: end; white-space: nowrap; }}
-.jp-meta {{ font-size: 0.8rem; color: {_pair('muted')}; line-height: 1.35; }}
-.jp-marks {{ display: flex; flex-wrap: wrap; gap: 0.25rem; align-content: flex-start; }}
-.jp-mark {{ font-size: 0.75rem; line-height: 1.3; padding: 0.05rem 0.45rem; border-radius: 0.75rem;
-           border: 1px solid currentColor; white-space: nowrap; }}
-.jp-empty {{ font-size: 0.85rem; color: {_pair('muted')}; padding: 0.4rem 0.1rem; }}
-.jp-add {{ font-size: 0.85rem; color: {_pair('Positive')}; padding: 0.2rem 0.1rem; text-decoration: underline; }}
-""" + "".join(f".jp-tone-{name.replace(' ', '-').lower()} {{ border-left-color: {_pair(name)}; }}\n"
-              f".jp-tone-{name.replace(' ', '-').lower()} .jp-score, .jp-tone-{name.replace(' ', '-').lower()} "
-              f".jp-feel {{ color: {_pair(name)}; }}\n"
-              for name in ("Positive", "Neutral", "Negative", "No score")) + f"""
-.jp-target {{ color: {_pair('mark')}; }}
-.jp-low {{ color: {_pair('warn')}; }}
-</style>"""
-
+# Inline styles, not a stylesheet: a <style> beside the markup makes Streamlit's HTML element re-render
+# without end, and a separate style element may arrive after the lane and leave it unstyled.
+_CSS = {
+    "lane": "overflow-x: auto; padding-bottom: 0.5rem",
+    "grid": "display: grid; column-gap: 0.75rem; align-items: stretch; width: max-content; min-width: 100%",
+    "stage": f"font-weight: 700; font-size: 1rem; padding: 0.25rem 0.1rem; border-bottom: 2px solid {_pair('border')}; "
+             "margin-bottom: 0.25rem; overflow-wrap: anywhere",
+    "step": "font-weight: 600; font-size: 0.95rem; padding: 0.2rem 0.1rem 0.4rem; overflow-wrap: anywhere",
+    "card": "display: grid; grid-template-rows: subgrid; row-gap: 0.2rem; margin-bottom: 0.6rem; "
+            f"padding: 0.6rem 0.7rem; border: 1px solid {_pair('border')}; border-left-width: 0.35rem; "
+            f"border-radius: 0.5rem; background: {_pair('card')}; color: {_pair('text')}; text-decoration: none",
+    "title": "font-weight: 600; font-size: 0.9rem; line-height: 1.3; overflow-wrap: anywhere",
+    "score": "font-size: 1.9rem; font-weight: 700; line-height: 1.3; font-variant-numeric: tabular-nums; "
+             "align-self: end; white-space: nowrap",
+    "meta": f"font-size: 0.8rem; color: {_pair('muted')}; line-height: 1.35",
+    "marks": "display: flex; flex-wrap: wrap; gap: 0.25rem; align-content: flex-start",
+    "mark": "font-size: 0.75rem; line-height: 1.3; padding: 0.05rem 0.45rem; border-radius: 0.75rem; "
+            "border: 1px solid currentColor; white-space: nowrap",
+    "empty": f"font-size: 0.85rem; color: {_pair('muted')}; padding: 0.4rem 0.1rem",
+    "add": f"font-size: 0.85rem; color: {_pair('Positive')}; padding: 0.2rem 0.1rem; text-decoration: underline",
+}
+_MARK_COLOUR = {"target": "mark", "low": "warn"}
 ROWS_PER_CARD = 4
+
+
+def _at(column: int | str, row: int | str) -> str:
+    return f"grid-column: {column}; grid-row: {row}"
 
 
 def _lane_card(card: MetricCard, column: int, row: int) -> str:
     e = html.escape
     feel = tone(card)
-    css = {"tone": "jp-feel", "target": "jp-target", "low": "jp-low"}
-    spans = "".join(f'<span class="jp-mark {css[kind]}">{e(words)}</span>' for kind, words in marks(card))
+    spans = "".join(f'<span class="jp-mark jp-{kind}" style="{_CSS["mark"]}; color: '
+                    f'{_pair(_MARK_COLOUR.get(kind, feel))}">{e(words)}</span>' for kind, words in marks(card))
     meta = " · ".join(x for x in (card.type_name, card.n_display, card.interval_display) if x)
-    return (f'<a class="jp-card jp-tone-{feel.replace(" ", "-").lower()}" href="metric?id={card.metric_id}" '
-            f'style="grid-column: {column}; grid-row: {row} / span {ROWS_PER_CARD}" '
-            f'data-metric="{card.metric_id}" aria-label="{e(card.title)}: {e(card.display)}, {e(feel)}">'
-            f'<span class="jp-title">{e(card.title)}</span>'
-            f'<span class="jp-score">{e(card.display)}</span>'
-            f'<span class="jp-meta">{e(meta)}</span>'
-            f'<span class="jp-marks">{spans}</span></a>')
+    return (f'<a class="jp-card" href="metric?id={card.metric_id}" data-metric="{card.metric_id}" '
+            f'style="{_CSS["card"]}; border-left-color: {_pair(feel)}; {_at(column, f"{row} / span {ROWS_PER_CARD}")}" '
+            f'aria-label="{e(card.title)}: {e(card.display)}, {e(feel)}">'
+            f'<span class="jp-title" style="{_CSS["title"]}">{e(card.title)}</span>'
+            f'<span class="jp-score" style="{_CSS["score"]}; color: {_pair(feel)}">{e(card.display)}</span>'
+            f'<span class="jp-meta" style="{_CSS["meta"]}">{e(meta)}</span>'
+            f'<span class="jp-marks" style="{_CSS["marks"]}">{spans}</span></a>')
 
 
 def lane_html(stages: list[tuple[str, list[tuple[int, str, list[MetricCard]]]]], can_add: bool) -> str:
@@ -214,26 +213,26 @@ def lane_html(stages: list[tuple[str, list[tuple[int, str, list[MetricCard]]]]],
     column = 1
     for stage_name, steps in stages:
         width = max(len(steps), 1)
-        parts.append(f'<div class="jp-stage" style="grid-column: {column} / span {width}; grid-row: 1">'
+        parts.append(f'<div class="jp-stage" style="{_CSS["stage"]}; {_at(f"{column} / span {width}", 1)}">'
                      f'{e(stage_name)}</div>')
         if not steps:
-            parts.append(f'<div class="jp-empty" style="grid-column: {column}; grid-row: 2">No steps yet</div>')
+            parts.append(f'<div class="jp-empty" style="{_CSS["empty"]}; {_at(column, 2)}">No steps yet</div>')
         for offset, (step_id, step_name, cards) in enumerate(steps):
             col = column + offset
-            parts.append(f'<div class="jp-step" style="grid-column: {col}; grid-row: 2" data-step="{step_id}">'
+            parts.append(f'<div class="jp-step" style="{_CSS["step"]}; {_at(col, 2)}" data-step="{step_id}">'
                          f'{e(step_name)}</div>')
             for slot, card in enumerate(cards):
                 parts.append(_lane_card(card, col, 3 + slot * ROWS_PER_CARD))
             if not cards:
-                parts.append(f'<div class="jp-empty" style="grid-column: {col}; grid-row: 3">No metric on this step</div>')
+                parts.append(f'<div class="jp-empty" style="{_CSS["empty"]}; {_at(col, 3)}">No metric on this step</div>')
             if can_add:
-                parts.append(f'<a class="jp-add" href="new-metric?step={step_id}" style="grid-column: {col}; '
-                             f'grid-row: {add_row}">+ Metric</a>')
+                parts.append(f'<a class="jp-add" href="new-metric?step={step_id}" style="{_CSS["add"]}; '
+                             f'{_at(col, add_row)}">+ Metric</a>')
         column += width
     template = f"grid-template-columns: repeat({columns}, minmax(12.5rem, 1fr)); " \
                f"grid-template-rows: auto auto repeat({slots * ROWS_PER_CARD}, auto) auto"
-    return f'<div class="jp-lane" data-testid="journey-lane"><div class="jp-grid" style="{template}">' \
-           + "".join(parts) + "</div></div>"
+    return (f'<div class="jp-lane" data-testid="journey-lane" style="{_CSS["lane"]}">'
+            f'<div class="jp-grid" style="{_CSS["grid"]}; {template}">' + "".join(parts) + "</div></div>")
 
 
 # ---------------------------------------------------------------- the mapping table (wizard and metric page)
