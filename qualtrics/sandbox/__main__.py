@@ -9,6 +9,7 @@ stderr and left out.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -63,8 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in sandbox.env().items():
             print(f"{key}={value}")
         sys.stdout.flush()
-        print(f"Control endpoints (/_sandbox/*) need the header X-Sandbox-Secret: {sandbox.control_secret}",
-              file=sys.stderr, flush=True)
         stop.wait()
     finally:
         sandbox.stop()
