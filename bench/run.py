@@ -7,8 +7,8 @@ For each size, a sandbox survey as wide as a real CX survey (the 17 metadata fie
 Q1 is an NPS 0-10, 10 open texts last, 4 embedded-data fields: about 80 export columns, the
 peers' row of the table gives the exact count) is served by a sandbox in a
 process of its own (``--serve``, so the server's CPU building exports is never counted as local work). A twin
-survey without the open texts (same random streams, so the same responses and the same NPS) gives the sync
-"without comments". Every stage runs in a fresh child process, so its peak RSS (``ru_maxrss``) is its own and its
+survey without the open texts (same random streams: the same responses, bar where partial ones stop) gives the
+sync "without comments". Every stage runs in a fresh child process, so its peak RSS (``ru_maxrss``) is its own and its
 imports happen before the clock starts (what the scheduler sees); the whole CLI command is timed from outside:
 
 a. full sync of one NPS metric (export, download, parse, store, score) with the survey's comments, and of the
@@ -66,8 +66,10 @@ PACKAGES = ("streamlit", "pandas", "numpy", "pyarrow", "sqlite-utils", "requests
 
 
 def bench_surveys(seed: int, anchor: dt.datetime, responses: int):  # type: ignore[no-untyped-def]
-    """(wide, narrow): the CX-wide survey and its twin without open texts. The texts come last, so the ratings
-    and response ids draw the same random numbers in both (generator.generate_block draws in question order)."""
+    """(wide, narrow): the CX-wide survey and its twin without open texts. The texts come last, so response ids
+    and finished responses' ratings draw the same random numbers in both (generator.generate_block draws in
+    question order); partial responses stop at another question (their reach depends on the question count),
+    so the twin's NPS differs slightly and is checked against its own known score."""
     from qualtrics.sandbox.catalog import (_EASE, _SATISFACTION, ACCOUNT_USER_ID_SUFFIX, HISTORY_DAYS, ChoiceSpec,
                                            QuestionSpec, RatingModel, SurveySpec, stable_id)
 
@@ -113,7 +115,8 @@ def serve(responses: int, day: str) -> int:
     sb.start()
     truth = sb.expected_answers(wide.id, "QID1")
     print(json.dumps({"env": sb.env(), "secret": sb.control_secret, "wide": wide.id, "narrow": narrow.id,
-                      "nps": sb.known_score(wide.id, "QID1", "nps"), "answered": len(truth)}), flush=True)
+                      "nps": sb.known_score(wide.id, "QID1", "nps"), "answered": len(truth),
+                      "nps_narrow": sb.known_score(narrow.id, "QID1", "nps")}), flush=True)
     sys.stdin.read()
     sb.stop()
     return 0
@@ -264,7 +267,7 @@ def measure_size(size: int, day: str, smoke: bool) -> dict:
             base.pop("PULSE_SANDBOX", None)
             env_a = {**base, "PULSE_DB": str(Path(tmp) / "a.db")}
             env_b = {**base, "PULSE_DB": str(Path(tmp) / "b.db")}
-            r: dict = {"size": size, "truth": {"nps": server["nps"], "answered": server["answered"]}}
+            r: dict = {"size": size, "truth": {k: server[k] for k in ("nps", "answered", "nps_narrow")}}
             r["full"] = _child("sync", env_a, env_a["PULSE_DB"], server["wide"])
             r["full_no_comments"] = _child("sync", env_b, env_b["PULSE_DB"], server["narrow"])
             r["db_mb"] = sum(p.stat().st_size for p in Path(tmp).glob("a.db*")) / 1e6
@@ -294,10 +297,11 @@ def checks(r: dict) -> list[tuple[str, bool, str]]:
         ("stored answers equal the export's", full["stored_answers"] == truth["answered"] == r["peers"]["n"]
          == full["n"], f"stored {full['stored_answers']}, sandbox {truth['answered']}, "
                        f"peers' export {r['peers']['n']}, card n {full['n']}"),
-        ("without comments: same NPS, no comment stored", r["full_no_comments"]["nps"] == full["nps"]
+        ("without comments: its known NPS, no comment stored", r["full_no_comments"]["nps"] is not None
+         and abs(r["full_no_comments"]["nps"] - truth["nps_narrow"]) < 1e-9
          and r["full_no_comments"]["stored_comments"] == 0 and full["stored_comments"] > 0,
-         f"{r['full_no_comments']['nps']}, {r['full_no_comments']['stored_comments']} comments "
-         f"(with: {full['stored_comments']})"),
+         f"{r['full_no_comments']['nps']} vs {truth['nps_narrow']}, {r['full_no_comments']['stored_comments']} "
+         f"comments (with: {full['stored_comments']})"),
         ("peers' route gets the same NPS", abs(r["peers"]["nps"] - truth["nps"]) < 1e-9,
          f"{r['peers']['nps']} over {r['peers']['columns']} columns"),
         ("re-sync with nothing new adds nothing", r["resync"]["responses"] == 0
@@ -431,6 +435,8 @@ Notes on reading the figures:
   Live feed runs meanwhile is counted too (their number is in the Live row). "Live refresh: page rerun" reruns
   the whole Live page; a wall screen's real refresh is a fragment rerun, between that and `live.journey_view`.
 - Peak RSS is `ru_maxrss` of the stage's process (imports included); the CLI row's is the command's own.
+- On a loaded machine (see the load average above) wall times include waiting for a core; the CPU
+  figures are the steadier ones there. Targets are judged on wall time as the issue states them.
 """
     path = ROOT / "bench" / "RESULTS.md"
     path.write_text(text)
@@ -473,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                          (dt.datetime.now(dt.timezone.utc) - started).total_seconds())
     raw = ROOT / "bench" / "results" / "run.json"  # every figure, for a closer look (git-ignored)
     raw.parent.mkdir(parents=True, exist_ok=True)
-    raw.write_text(json.dumps({"machine": info, "command": command, "results": results}, indent=2))
+    raw.write_text(json.dumps({"machine": info, "command": command, "started": started.isoformat(),
+                               "results": results}, indent=2))
     print(f"\nwritten to {path.relative_to(ROOT)} and {raw.relative_to(ROOT)}")
     return 1 if failed else 0
 
