@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,9 @@ from workspace import runs
 from workspace.config import Settings
 from workspace.errors import WorkspaceError
 from workspace.sync import SyncResult
+
+#: How long Cancel waits for the stopped sync to record itself (it stops at its next export poll, <= 5 s).
+_CANCEL_WAIT_SECONDS = 8.0
 
 
 def act(change: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -53,9 +57,16 @@ class SyncProgress:
             self._slot.empty()
 
 
-def _cancelled_here() -> None:
-    # Clicking Cancel reruns this session, which stops its sync at the next progress report (the sync
-    # records it as cancelled); by the time this callback runs, that has happened.
+def _cancelled_here(settings: Settings, survey_id: str, by: str | None) -> None:
+    # Clicking Cancel reruns this session; Streamlit stops the old run (and with it the sync, at its next
+    # progress report, recorded as cancelled) while this new run starts. Ask it by its run row too and wait
+    # for it to end, so that what this run shows ("Syncing", the last sync) is already true.
+    running = runs.running_run(settings, survey_id)
+    if running is not None:
+        runs.request_cancel(settings, running.id, by)
+        deadline = time.monotonic() + _CANCEL_WAIT_SECONDS
+        while runs.running_run(settings, survey_id) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
     st.toast("Sync cancelled: nothing more was stored and the next sync starts from the same point.",
              icon=":material/cancel:")
 
@@ -82,7 +93,8 @@ def run_sync(settings: Settings, survey_id: str, start: Callable[[SyncProgress],
         st.button("Cancel that sync", key=f"{key}_cancel_other", icon=":material/cancel:",
                   on_click=_cancel_other, args=(settings, running.id, by))
         return None
-    st.button("Cancel sync", key=f"{key}_cancel", icon=":material/cancel:", on_click=_cancelled_here)
+    st.button("Cancel sync", key=f"{key}_cancel", icon=":material/cancel:", on_click=_cancelled_here,
+              args=(settings, survey_id, by))
     report = SyncProgress()
     result = start(report)
     report.finish(result)
