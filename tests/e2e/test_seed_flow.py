@@ -41,14 +41,15 @@ def test_seed_flow_from_connecting_qualtrics_to_a_score_on_a_journey(app_server:
     page.get_by_label("Stages (optional, comma separated)").fill("Discover")
     page.get_by_role("button", name="Create journey").click()
     expect(page.get_by_text("This journey has no stages yet")).not_to_be_visible()
-    page.get_by_text("Edit journey").click()
+    # The expander's own header: the "created" message names "Edit journey" too.
+    page.locator("[data-testid='stExpander'] summary", has_text="Edit journey").click()
     page.get_by_placeholder("Add a step to Discover").fill("Landing page")
     page.get_by_role("button", name="Add step").click()
     expect(page.get_by_text("Landing page", exact=True).first).to_be_visible()
     page.get_by_role("button", name="Place metric").click()
 
     # The journey view's metrics lane shows the score on the step.
-    lane_card = page.locator("[class*='st-key-card_lane_']").first
+    lane_card = page.locator("[data-testid='journey-lane'] a.jp-card").first
     expect(lane_card).to_be_visible()
     expect(lane_card.get_by_text(score, exact=True)).to_be_visible()
     assert "journey=" in page.url, "the journey view's URL must be shareable"
