@@ -8,12 +8,14 @@ journey step → the journey view shows it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from qualtrics.sandbox import Sandbox
 from scoring import format_value
+from tests.e2e.conftest import running_app
 from tests.e2e.flows import add_metric_and_sync, connect_qualtrics
 from workspace.bootstrap import SANDBOX_SEED
 
@@ -25,8 +27,15 @@ def known_nps() -> str:
     return format_value("nps", Sandbox(seed=SANDBOX_SEED).known_scores()["nps"])
 
 
-def test_seed_flow_from_connecting_qualtrics_to_a_score_on_a_journey(app_server: dict, page: Page) -> None:
-    connect_qualtrics(page, app_server["url"])
+@pytest.fixture
+def fresh_app(tmp_path) -> Iterator[dict]:
+    """An app of its own: the flow starts at an Inactive card, which the shared app has left behind."""
+    with running_app(tmp_path) as app:
+        yield app
+
+
+def test_seed_flow_from_connecting_qualtrics_to_a_score_on_a_journey(fresh_app: dict, page: Page) -> None:
+    connect_qualtrics(page, fresh_app["url"])
     add_metric_and_sync(page, "Customer NPS", "QID1")
 
     # The metric page shows the sandbox's known score with its respondent count.
