@@ -94,18 +94,21 @@ def test_arrows_that_cannot_move_are_disabled(settings):
     lambda s, j: journeys.rename_step(s, j.stages[0].steps[0].id, "Visit site"),
     lambda s, j: journeys.create_journey(s, "Twice", stages=[("A", ["x"]), ("A", ["y"])]),
     lambda s, j: journeys.create_journey(s, "Twins", stages=[("A", ["x", "X"])]),
-], ids=["add stage", "rename stage", "add step", "rename step", "create with twin stages", "create with twin steps"])
-def test_stage_names_are_unique_in_a_journey_and_step_names_in_a_stage(settings, change):
+    lambda s, j: journeys.add_step(s, j.stages[1].id, "See an ad"),
+    lambda s, j: journeys.create_journey(s, "Across", stages=[("A", ["x"]), ("B", [" X "])]),
+], ids=["add stage", "rename stage", "add step", "rename step", "create with twin stages", "create with twin steps",
+        "add a step named like one in another stage", "create with twin steps in two stages"])
+def test_stage_and_step_names_are_unique_in_a_journey(settings, change):
     journey = edit_panel_journey(settings)
     with pytest.raises(Invalid, match="already has a (stage|step) named"):
         change(settings, journey)
 
 
-def test_the_same_step_name_is_fine_in_another_stage_or_journey_and_a_rename_to_itself(settings):
+def test_the_same_step_name_is_fine_in_another_journey_and_a_rename_to_itself(settings):
     journey = edit_panel_journey(settings)
     journeys.create_journey(settings, "Support", stages=[("Discover", ["See an ad"])])
-    journeys.add_step(settings, journey.stages[1].id, "See an ad")   # the command line says Join/See an ad
     journeys.rename_step(settings, journey.stages[0].steps[0].id, "See an ad")
+    journeys.rename_step(settings, journey.stages[0].steps[0].id, " SEE AN AD ")
 
 
 def test_a_duplicate_step_name_on_the_page_is_refused_with_a_message(settings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -73,18 +74,18 @@ def test_journeys_lists_stages_and_steps_in_order_as_text_and_json(env):
 
 
 def test_add_metric_places_the_metric_on_the_named_step(env, sandbox):
-    run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/Sign up", "--step", "Use/Report")
+    run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/First use", "--step", "Use/Report")
     survey = sandbox.survey_ids["nps"]
     code, out, err = run("add-metric", "--survey", survey, "--question", "QID1", "--type", "nps",
                          "--journey", "Onboarding", "--step", "Report")
     assert code == 0, err
     assert "on step 'Report' of 'Onboarding'" in out
     code, _, err = run("add-metric", "--survey", survey, "--question", "QID1", "--type", "nps",
-                       "--journey", "Onboarding", "--step", "Use/Sign up")
+                       "--journey", "Onboarding", "--step", "Use/First use")
     assert code == 0, err
     rows = [json.loads(line) for line in run("journeys", "--json")[1].splitlines()]
     placed = {(s["name"], p["name"]): p["metrics"] for s in rows[0]["stages"] for p in s["steps"]}
-    assert placed == {("Start", "Sign up"): [], ("Use", "Sign up"): [2], ("Use", "Report"): [1]}
+    assert placed == {("Start", "Sign up"): [], ("Use", "First use"): [2], ("Use", "Report"): [1]}
     assert "(metrics 1)" in run("journeys")[1]
 
 
@@ -94,12 +95,11 @@ def test_add_metric_places_the_metric_on_the_named_step(env, sandbox):
     (("add-metric", "--survey", "SV_x", "--question", "QID1", "--type", "nps", "--journey", "Nope", "--step", "A"),
      "No journey named 'Nope'"),
     (("add-metric", "--survey", "SV_x", "--question", "QID1", "--type", "nps", "--journey", "Onboarding",
-      "--step", "Checkout"), "has no step named 'Checkout' (steps: Start/Sign up, Use/Sign up)"),
-    (("add-metric", "--survey", "SV_x", "--question", "QID1", "--type", "nps", "--journey", "Onboarding",
-      "--step", "Sign up"), "name it with its stage: 'Start/Sign up', 'Use/Sign up'"),
+      "--step", "Checkout"), "has no step named 'Checkout' (steps: Start/Sign up, Use/First use)"),
+    (("add-journey", "Onboarding", "--step", "Use/Sign up"), "already has a step named 'Sign up'"),
 ])
 def test_bad_journey_input_is_one_sentence_and_exit_1_and_changes_nothing(env, argv, message):
-    run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/Sign up")
+    run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/First use")
     before = structure("Onboarding")
     code, out, err = run(*argv)
     assert code == 1 and out == ""
@@ -118,3 +118,12 @@ def test_commands_run_as_a_process_with_exit_codes(env):
     assert json.loads(cli("journeys", "--json").stdout)["stages"][0]["steps"][0]["name"] == "Sign up"
     missing = cli("add-journey", "Onboarding")
     assert missing.returncode == 2 and "--step" in missing.stderr  # argparse: the step is required
+
+
+def test_a_step_name_held_twice_by_an_older_store_is_refused_with_its_stage_paths(env):
+    run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/First use")
+    with sqlite3.connect(env["PULSE_DB"]) as db:  # written before names were unique per journey
+        db.execute("UPDATE steps SET name = 'Sign up' WHERE name = 'First use'")
+    code, out, err = run("add-metric", "--survey", "SV_x", "--question", "QID1", "--type", "nps",
+                         "--journey", "Onboarding", "--step", "Sign up")
+    assert code == 1 and "name it with its stage: 'Start/Sign up', 'Use/Sign up'" in err

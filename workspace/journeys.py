@@ -166,16 +166,18 @@ _CHILD = {
 
 
 def _check_unique(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, except_id: int | None = None) -> None:
-    """Stage names are unique within their journey, step names within their stage (ignoring case and outer
-    spaces): a lane with two "Billing" columns cannot be read, and the command line names a step
-    STAGE/STEP, so the same step name may recur in another stage."""
-    table, parent = _CHILD[kind]
-    clash = [r[0] for r in db.conn.execute(
-        f"SELECT id FROM {table} WHERE {parent} = ? AND lower(trim(name)) = lower(?)", (parent_id, name.strip()))
-        if r[0] != except_id]
-    if clash:
-        where = "journey" if kind == "stage" else "stage"
-        raise Invalid(f"This {where} already has a {kind} named {name.strip()!r}; pick another name.")
+    """Stage and step names are unique within their journey (ignoring case and outer spaces): a lane with two
+    "Billing" columns cannot be read, and ``add-metric --journey J --step NAME`` must name one step."""
+    if kind == "stage":
+        rows = db.conn.execute("SELECT id FROM stages WHERE journey_id = ? AND lower(trim(name)) = lower(?)",
+                               (parent_id, name.strip()))
+    else:
+        journey_id, _ = _parent_of(db, "stage", parent_id)
+        rows = db.conn.execute(
+            "SELECT steps.id FROM steps JOIN stages ON stages.id = steps.stage_id "
+            "WHERE stages.journey_id = ? AND lower(trim(steps.name)) = lower(?)", (journey_id, name.strip()))
+    if [r[0] for r in rows if r[0] != except_id]:
+        raise Invalid(f"This journey already has a {kind} named {name.strip()!r}; pick another name.")
 
 
 def _insert_child(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, position: int | None) -> int:
@@ -418,7 +420,8 @@ def ensure_journey(settings: Settings, name: str, steps: Sequence[tuple[str, str
 
 def find_step(settings: Settings, journey_name: str, step_name: str) -> Step:
     """The step called ``step_name`` (or ``"STAGE/STEP"``) on the journey called ``journey_name``, names
-    compared case-insensitively. A step name found in two stages is ambiguous: the error says how to pick."""
+    compared case-insensitively. Step names are unique in a journey, but a store written before that rule may
+    hold one name in two stages: then the error says how to pick."""
     journey = journey_by_name(settings, journey_name)
     if journey is None:
         raise NotFound(f"No journey named {journey_name!r}; create it first or check the spelling.")
