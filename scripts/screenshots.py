@@ -147,8 +147,17 @@ def main() -> None:
                         shot.wait_for_selector("[data-testid='stAppViewContainer']", timeout=120_000)
                         # The page has run when Streamlit's "Running…" widget is gone; then charts draw.
                         shot.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+                        # Charts and some widgets load their code lazily and show a skeleton until then.
+                        shot.wait_for_function("!document.querySelector(\"[data-testid='stSkeleton']\")",
+                                               timeout=120_000)
+                        if name != "journeys":
+                            # A full-page capture resizes the viewport mid-shot and charts redraw as blank
+                            # placeholders: make the viewport as tall as the page first, let it settle.
+                            height = shot.evaluate("document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+                            shot.set_viewport_size({"width": 1440, "height": max(1000, min(int(height), 4000))})
                         time.sleep(4)
-                        shot.screenshot(path=str(OUT / f"{name}-{scheme}.png"), full_page=name != "journeys")
+                        shot.screenshot(path=str(OUT / f"{name}-{scheme}.png"))
+                        shot.set_viewport_size({"width": 1440, "height": 1000})
                         print(f"{name}-{scheme}.png", file=sys.stderr)
                     context.close()
                 browser.close()

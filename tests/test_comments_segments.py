@@ -256,11 +256,15 @@ class TestPagesOnASandboxOfTheirOwn:
 
         at = open_page(routes.LIVE, query={"journey": str(journey.id)})  # opening Live starts the survey's feed
         no_exception(at)
+        # The feed stores the answers, then recomputes the watched journey's view in its own thread: a refresh
+        # shows the comments once both are done, so refresh the way a wall does until they are there.
         deadline = time.monotonic() + 30
-        while runs.survey_state(s, m.survey_id).last_sync is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        at.run()  # the next refresh reads what the feed stored
-        no_exception(at)
+        while time.monotonic() < deadline:
+            at.run()
+            no_exception(at)
+            if "Latest comments · 8 comments" in [h.value for h in at.subheader]:
+                break
+            time.sleep(0.5)
 
         assert "Latest comments · 8 comments" in [h.value for h in at.subheader]
         texts = [t.value for t in at.text]
