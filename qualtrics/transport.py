@@ -39,7 +39,12 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 def is_loopback(url: str) -> bool:
     """True when ``url`` points at this machine (127.0.0.0/8, ::1, localhost): the only place plain http is allowed."""
-    host = (urlsplit(url).hostname or "").strip("[]").lower()
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when the host name or address (IPv6 with or without brackets) is this machine."""
+    host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

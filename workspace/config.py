@@ -7,7 +7,6 @@ can override a checked-out secrets file without editing it.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from qualtrics.settings import QualtricsSettings
+from qualtrics.transport import is_loopback_host
 
 DEFAULT_PULSE_URL = "http://localhost:8501"
 DEFAULT_DB = "data/pulse.db"
@@ -236,24 +236,14 @@ def exposure_problem(settings: Settings, bind_address: str | None, login_configu
     if login_configured or settings.open_access:
         return None
     address = (bind_address or "").strip()
-    if not _is_loopback_host(address):
+    if not is_loopback_host(address):
         where = f"on {address}" if address else "on every interface (no server.address)"
         return (f"Journey Pulse would listen {where} without access control, so anyone who can reach it could "
                 "manage it: configure sign-in ([auth] in .streamlit/secrets.toml), or set PULSE_OPEN_ACCESS=1 to "
                 "accept that, or listen on 127.0.0.1 only (server.address in .streamlit/config.toml).")
     url_host = (urlsplit(settings.pulse_url).hostname or "").lower()
-    if not _is_loopback_host(url_host):
+    if not is_loopback_host(url_host):
         return (f"PULSE_URL ({settings.pulse_url}) makes Journey Pulse reachable from other machines, but no access "
                 "control is configured, so anyone could manage it: configure sign-in ([auth] in "
                 ".streamlit/secrets.toml), or set PULSE_OPEN_ACCESS=1 to accept that.")
     return None
-
-
-def _is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
