@@ -187,3 +187,15 @@ def approve_in_browser(authorization_url: str, decision: str = "approve") -> dic
     redirect_uri = parse_qs(urlsplit(authorization_url).query)["redirect_uri"][-1]
     assert location.startswith(redirect_uri), "the browser must be sent back to the registered redirect URI"
     return {k: v[-1] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def wait_until(check, timeout: float = 20.0, what: str = "condition"):
+    """Poll ``check`` until it returns something truthy (returned), or fail naming ``what`` after ``timeout`` s:
+    for work that lands in another thread or process (a sync, a pushed response)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 from app import qualtrics_event, survey_form
 from qualtrics.sandbox import Sandbox
 from scripts.appserver import free_port
+from tests.sandbox_fixtures import wait_until
 from tests.test_pages import connect
 from tests.test_pages import settings  # noqa: F401  (fixture: own database, the session sandbox over OAuth)
 from workspace import bootstrap, catalog, connection, journey_view, journeys, live, metrics, runs, scores, sync
@@ -31,14 +32,6 @@ from workspace.live import feeds, push
 EVENTS = push.EVENTS_PATH
 
 
-def wait_until(check, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

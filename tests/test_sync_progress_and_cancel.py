@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from tests.sandbox_fixtures import wait_until
 from tests.test_pages import connect, no_exception, nps_metric, open_page, settings  # noqa: F401
 from ui import routes
 from workspace import runs, sync
@@ -30,14 +31,6 @@ def answer_count(settings, survey_id: str) -> int:
         return db.conn.execute("SELECT count(*) FROM answers WHERE survey_id = ?", (survey_id,)).fetchone()[0]
 
 
-def wait_for(condition, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_failed_sync_is_one_log_line_with_its_reason_and_no_token(settings, sandbox, caplog):
@@ -65,8 +58,8 @@ def test_a_stuck_export_cancelled_from_another_tab_ends_cancelled_with_nothing_c
     outcome: list[sync.SyncResult] = []
     worker = threading.Thread(target=lambda: outcome.append(sync.sync_metric(settings, metric.id)))
     worker.start()
-    running = wait_for(lambda: runs.running_run(settings, metric.survey_id))
-    wait_for(lambda: (runs.get_run(settings, running.id).fraction or 0) > 0 or
+    running = wait_until(lambda: runs.running_run(settings, metric.survey_id))
+    wait_until(lambda: (runs.get_run(settings, running.id).fraction or 0) > 0 or
              runs.get_run(settings, running.id).stage == "export")
     assert runs.request_cancel(settings, running.id, by="ana@example.com")
     worker.join(timeout=20)
