@@ -439,7 +439,9 @@ Notes on reading the figures:
   figures are the steadier ones there. Targets are judged on wall time as the issue states them.
 """
     path = ROOT / "bench" / "RESULTS.md"
-    path.write_text(text)
+    # Sections other benches write ("## ..." headings, e.g. bench/load.py's) stay: this text has none.
+    kept = path.read_text().partition("\n## ")[2] if path.exists() else ""
+    path.write_text(text + ("\n## " + kept if kept else ""))
     return path
 
 

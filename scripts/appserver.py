@@ -29,6 +29,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(process: subprocess.Popen, health_url: str, timeout: float) -> bool:
+    """Wait until ``health_url`` answers 200 (True), or the process exits or ``timeout`` s pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(health_url, timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Terminate a process this code started, killing it when it does not end within 10 s."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class AppServer:
     """A running app with its own data folder; `env` adds to (or overrides) the clean environment."""
 
@@ -48,16 +73,10 @@ class AppServer:
                 [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                  "--server.address", "127.0.0.1", "--server.headless", "true"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the app exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
+        if wait_healthy(self.process, f"{self.url}/api/health", timeout):
+            return self
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the app exited with {self.process.returncode}:\n{self.log_tail()}")
         self.stop()
         raise RuntimeError(f"the app was not healthy after {timeout} s:\n{self.log_tail()}")
 
@@ -65,12 +84,5 @@ class AppServer:
         return self.log.read_text()[-chars:] if self.log.exists() else ""
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.process = None
