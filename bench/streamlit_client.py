@@ -62,6 +62,14 @@ class Run:
     started: float
     finished: float | None = None
     status: str = ""
+    requested: float | None = None  # when the rerun that started it was sent (set by Session.rerun)
+
+    @property
+    def latency(self) -> float:
+        """Seconds from the rerun request (or, without one, the run's start) to its end."""
+        if self.finished is None:
+            return float("inf")
+        return self.finished - (self.requested if self.requested is not None else self.started)
 
     @property
     def is_fragment(self) -> bool:
@@ -225,6 +233,7 @@ class Session:
                                                  else not run.is_fragment):
                     if self.errors:
                         raise SessionError(f"the page showed an error: {self.errors[-1]}")
+                    run.requested = sent
                     return run
             await self._wait_change(deadline, f"the rerun of {self.path}?{self.query} to finish")
 
