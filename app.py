@@ -35,7 +35,7 @@ from workspace import bootstrap, live
 from workspace.datahub import endpoint as datahub
 from workspace.config import ConfigError, exposure_problem
 from workspace.connection import START_PATH, claim_authorization, complete_authorization
-from workspace.db import store_health
+from workspace.store import store_health
 from workspace.live.push import EVENTS_PATH
 from workspace.people import role_lists
 
@@ -175,7 +175,7 @@ async def health(_: Request) -> JSONResponse:
         role_lists(secret_section("roles"))
     except ConfigError as exc:
         return JSONResponse({"status": "error", "problem": str(exc)}, status_code=503)
-    database = await run_in_threadpool(store_health, runtime.settings.db_path)
+    database = await run_in_threadpool(store_health, runtime.settings.store)
     ok = bool(database.pop("ok"))
     return JSONResponse({"status": "ok" if ok else "error", "database": database}, status_code=200 if ok else 503)
 

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.engines"]
 
 # The generated token key lives in the user's config folder by default (workspace/crypto.py); tests must not
 # write to the real one, so every test process (and the apps it starts) gets a throwaway config folder.

@@ -27,10 +27,10 @@ from tests.test_pages import connect, lane_of, no_exception, open_page
 from tests.test_pages import settings  # noqa: F401 - the pages' runtime fixture, used by the class below
 from tests.test_workspace_support import normalised, settings_for
 from ui import routes
-from workspace import answers, catalog, db, journey_view, journeys, live, metrics, runs, scores, wizard
+from workspace import answers, catalog, journey_view, journeys, live, metrics, runs, scores, wizard, store
 from workspace.config import Settings
 from workspace.connection import open_client
-from workspace.schema import MIGRATIONS
+from workspace.store.legacy_sqlite import MIGRATIONS
 from workspace.sync import sync_survey
 
 ROLES = ("nps", "csat", "ces", "matrix")
@@ -167,21 +167,28 @@ def test_syncs_read_the_survey_definition_only_when_it_is_missing_or_stale(tmp_p
     assert catalog.definition_is_current(s, m.survey_id)
 
 
+@pytest.mark.sqlite_only
 def test_a_database_from_before_comments_migrates_and_backfills_them_keeping_its_answers(tmp_path, fresh_sandbox):
     s = settings_for(tmp_path, fresh_sandbox)
     m = track(s, fresh_sandbox, "ces")
     assert sync_survey(s, m.survey_id).status == "succeeded"
     answers_before = answers.answer_count(s, m.survey_id)
-    # Turn the file back into what migration 003 left: no comment tables, a token covering QID1 only.
+    # Turn the file back into what an SQLite-only release's migration 003 left: its own migration records, no
+    # comment tables, a token covering QID1 only.
     with sqlite3.connect(s.db_path) as conn:
         for table in ("comments", "survey_comment_questions", "survey_embedded_fields", "survey_definitions"):
             conn.execute(f"DROP TABLE {table}")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '004_comments_and_survey_fields'")
+        conn.execute("DROP TABLE alembic_version")
+        conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT, "
+                     "applied_at TEXT)")
+        conn.executemany("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+                         [(MIGRATIONS.name, m.name, "2026-01-01") for m in MIGRATIONS._migrations
+                          if m.name != "004_comments_and_survey_fields"])
         conn.execute("DELETE FROM synced_questions WHERE question_id = 'QID2_TEXT'")
-    db.forget_migrated(s.db_path)
+    store.forget_migrated(s.db_path)
     fresh_sandbox.add_responses("ces", 10)
 
-    assert db.migrate(s.db_path) == ["004_comments_and_survey_fields"]
+    assert store.migrate(s.db_path) == ["004_comments_and_survey_fields"]
     assert answers.answer_count(s, m.survey_id) == answers_before
     assert runs.survey_state(s, m.survey_id).continuation_token is not None
 
@@ -190,8 +197,7 @@ def test_a_database_from_before_comments_migrates_and_backfills_them_keeping_its
     assert result.backfilled == ("QID2_TEXT",)
     assert_comments_equal_truth(s, fresh_sandbox, m.survey_id)
     assert answers.answer_count(s, m.survey_id) == len(fresh_sandbox.expected_answers(m.survey_id, "QID1"))
-    with db.connect(s.db_path) as conn:
-        assert db.schema_version(conn) == len(MIGRATIONS._migrations)
+    assert store.current_revision(s.store) == store.HEAD
 
 
 # ---------------------------------------------------------------- Live

@@ -28,7 +28,7 @@ from ui import routes
 from workspace import journeys, metrics
 from workspace.datahub import endpoint, insights, mining, samples, sentiment, store, worker
 from workspace.config import Settings
-from workspace.db import connect
+from workspace.store import connect
 from workspace.errors import NotFound
 
 PATH = endpoint.ENDPOINT_PATH
@@ -66,7 +66,7 @@ def read_all(settings: Settings) -> None:  # noqa: F811
 
 
 def stored_sources(settings: Settings) -> list[dict]:  # noqa: F811
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return list(db.query("SELECT * FROM datahub_sources ORDER BY id"))
 
 
@@ -137,7 +137,7 @@ def test_a_rotated_key_stops_working_and_only_its_hash_is_stored(settings, clien
     newer = endpoint.create_key(settings, "ana@example.com")
     assert push(client, key, workflow_body()).status_code == 401
     assert push(client, newer, workflow_body()).status_code == 201
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         dump = "\n".join(db.conn.iterdump())
     assert key not in dump and newer not in dump
     endpoint.revoke_key(settings)

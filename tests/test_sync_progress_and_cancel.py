@@ -19,7 +19,7 @@ from tests.test_pages import connect, no_exception, nps_metric, open_page, setti
 from ui import routes
 from workspace import runs, sync
 from workspace import integration as integration_store
-from workspace.db import connect as connect_db
+from workspace.store import connect as connect_db
 from workspace.locks import survey_lock
 from workspace.scheduler import stop_schedulers
 
@@ -28,7 +28,7 @@ STUCK = 10**6  # export polls before the sandbox reports an export complete: it 
 
 def answer_count(settings, survey_id: str) -> int:
     with connect_db(settings.db_path) as db:
-        return db.conn.execute("SELECT count(*) FROM answers WHERE survey_id = ?", (survey_id,)).fetchone()[0]
+        return db.execute("SELECT count(*) FROM answers WHERE survey_id = ?", (survey_id,)).fetchone()[0]
 
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 
+from tests import engines
 from tests.sandbox_fixtures import approve_in_browser
 from workspace import connection
 from workspace.config import Settings
@@ -19,6 +20,8 @@ BROWSER = "the-starting-browser-cookie"
 def settings_for(tmp_path: Path, sandbox=None, *, api_token: bool = True, **env: str) -> Settings:
     """Settings on ``tmp_path/pulse.db``; with a sandbox, its URL and (by default) its API token."""
     values = {"PULSE_DB": str(tmp_path / "data" / "pulse.db"), **env}
+    if engines.database_url() and "PULSE_DB" not in env:
+        values.setdefault("PULSE_DATABASE_URL", engines.database_url())
     if sandbox is not None:
         values.update(QUALTRICS_BASE_URL=sandbox.base_url, QUALTRICS_CLIENT_ID=sandbox.client_id,
                       QUALTRICS_CLIENT_SECRET=sandbox.client_secret)

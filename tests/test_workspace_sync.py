@@ -195,7 +195,7 @@ def test_missing_permissions_are_listed_on_the_card(tmp_path, fresh_sandbox):
 
 def test_database_never_holds_a_token_in_plaintext(tmp_path, fresh_sandbox):
     s = settings_for(tmp_path, fresh_sandbox, api_token=False)
-    from workspace.db import migrate
+    from workspace.store import migrate
 
     migrate(s.db_path)
     # Holding a connection keeps the -wal file from being checkpointed away, so it can be searched too.

@@ -13,12 +13,11 @@ from itertools import repeat
 
 import numpy as np
 import pandas as pd
-import sqlite_utils
 
 from qualtrics.models import Question
 from scoring import canonical_value
 from workspace.config import Settings
-from workspace.db import connect, transaction
+from workspace.store import Database, connect, transaction
 from workspace.errors import Invalid
 
 UPSERT_ANSWER = (
@@ -49,7 +48,7 @@ def _labels(values: pd.Series, lookup: Mapping[str, str]) -> list[str | None]:
     return table[codes].tolist()
 
 
-def write_answers(db: sqlite_utils.Database, survey_id: str, frame: pd.DataFrame,
+def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
                   question_ids: Sequence[str], labels: Mapping[str, Mapping[str, str]],
                   segment_fields: Sequence[str] = ()) -> int:
     """Upsert one export batch's answers (and segment values) inside the caller's transaction.
@@ -75,7 +74,7 @@ def write_answers(db: sqlite_utils.Database, survey_id: str, frame: pd.DataFrame
         if not mask.any():
             continue
         values = frame[question_id][mask].astype(str).str.strip()
-        db.conn.executemany(UPSERT_ANSWER, zip(
+        db.executemany(UPSERT_ANSWER, zip(
             repeat(survey_id), repeat(question_id), response_ids[mask].tolist(), values.tolist(),
             _labels(values, labels.get(question_id, {})), dates[mask].tolist(), finished[mask].tolist()))
         written += int(mask.sum())
@@ -84,7 +83,7 @@ def write_answers(db: sqlite_utils.Database, survey_id: str, frame: pd.DataFrame
             continue
         mask = _answered(frame[field])
         if mask.any():
-            db.conn.executemany(UPSERT_SEGMENT, zip(
+            db.executemany(UPSERT_SEGMENT, zip(
                 repeat(survey_id), response_ids[mask].tolist(), repeat(field),
                 frame[field][mask].astype(str).str.strip().tolist()))
     return written
@@ -95,13 +94,13 @@ def answer_count(settings: Settings, survey_id: str, question_id: str | None = N
     sql, args = "SELECT count(*) FROM answers WHERE survey_id = ?", [survey_id]
     if question_id:
         sql, args = sql + " AND question_id = ?", [survey_id, question_id]
-    with connect(settings.db_path) as db:
-        return db.conn.execute(sql, args).fetchone()[0]
+    with connect(settings.store) as db:
+        return db.execute(sql, args).fetchone()[0]
 
 
 def stored_answers(settings: Settings, survey_id: str, question_id: str) -> pd.DataFrame:
     """Every stored answer of one question: responseId, recordedDate, value (sorted by responseId)."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return pd.read_sql_query(
             "SELECT response_id AS responseId, recorded_date AS recordedDate, value FROM answers "
             "WHERE survey_id = ? AND question_id = ? ORDER BY response_id", db.conn, params=(survey_id, question_id))
@@ -118,29 +117,29 @@ def set_segment_fields(settings: Settings, survey_id: str, fields: Iterable[str]
     for field in chosen:
         if any(ch in field for ch in "\"'\n"):
             raise Invalid(f"{field!r} is not an embedded-data field name.")
-    with connect(settings.db_path) as db, transaction(db):
-        existing = {r[0] for r in db.conn.execute("SELECT field FROM segment_fields WHERE survey_id = ?",
+    with connect(settings.store) as db, transaction(db):
+        existing = {r[0] for r in db.execute("SELECT field FROM segment_fields WHERE survey_id = ?",
                                                    (survey_id,))}
         for field in existing - set(chosen):
-            db.conn.execute("DELETE FROM segment_fields WHERE survey_id = ? AND field = ?", (survey_id, field))
-            db.conn.execute("DELETE FROM synced_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
-            db.conn.execute("DELETE FROM response_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
-        db.conn.executemany("INSERT OR IGNORE INTO segment_fields (survey_id, field) VALUES (?, ?)",
+            db.execute("DELETE FROM segment_fields WHERE survey_id = ? AND field = ?", (survey_id, field))
+            db.execute("DELETE FROM synced_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
+            db.execute("DELETE FROM response_segments WHERE survey_id = ? AND field = ?", (survey_id, field))
+        db.executemany("INSERT INTO segment_fields (survey_id, field) VALUES (?, ?) ON CONFLICT DO NOTHING",
                             [(survey_id, f) for f in chosen])
     return chosen
 
 
 def segment_fields(settings: Settings, survey_id: str) -> list[str]:
     """The embedded-data fields chosen as segments for a survey."""
-    with connect(settings.db_path) as db:
-        return [r[0] for r in db.conn.execute(
+    with connect(settings.store) as db:
+        return [r[0] for r in db.execute(
             "SELECT field FROM segment_fields WHERE survey_id = ? ORDER BY field", (survey_id,))]
 
 
 def segment_values(settings: Settings, survey_id: str) -> dict[str, list[str]]:
     """Field → distinct stored values, for the pages' segment filters."""
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             "SELECT field, value FROM response_segments WHERE survey_id = ? GROUP BY field, value "
             "ORDER BY field, value", (survey_id,))
         options: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from qualtrics.sandbox import Sandbox
 from workspace import integration, metrics
 from workspace.config import Settings
-from workspace.db import ensure_migrated
+from workspace.store import ensure_migrated
 from workspace.errors import WorkspaceError
 from workspace.live.feeds import stop_all as stop_feeds
 from workspace.scheduler import ensure_scheduler, stop_schedulers
@@ -91,7 +91,7 @@ def _start(settings: Settings) -> Runtime:
     else:
         log.info("Qualtrics: %s (%s).", settings.qualtrics_base_url,
                  "API token" if settings.api_token else "OAuth client, authorized under Settings > Integrations")
-    ensure_migrated(settings.db_path)
+    ensure_migrated(settings.store)
     if sandbox is not None:  # so that `python -m qualtrics`/`python -m workspace` in another shell reach it
         integration.record_sandbox(settings, sandbox.base_url, settings.client_id or sandbox.client_id,
                                    settings.client_secret or sandbox.client_secret)

@@ -17,7 +17,7 @@ from typing import Any
 
 from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, SkippedQuestion, Survey
 from workspace.config import Settings
-from workspace.db import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow
 from workspace.errors import NotFound
 
 #: How long a survey's stored definition (comment questions, embedded-data fields) counts as current: a
@@ -28,9 +28,9 @@ DEFINITION_MAX_AGE = dt.timedelta(days=1)
 def store_surveys(settings: Settings, surveys: Sequence[Survey]) -> None:
     """Replace the cached survey list with ``surveys`` (what the connected account can see)."""
     now = utcnow()
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM surveys")
-        db.conn.executemany(
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM surveys")
+        db.executemany(
             "INSERT INTO surveys (id, name, owner_id, is_active, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
             [(s.id, s.name, s.owner_id, int(bool(s.is_active)), s.last_modified, now) for s in surveys])
 
@@ -44,24 +44,24 @@ def refresh_surveys(settings: Settings, client: Any) -> list[Survey]:
 
 def cached_surveys(settings: Settings) -> list[Survey]:
     """The cached survey list, by name."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return [Survey(r["id"], r["name"], r["owner_id"], bool(r["is_active"]), r["last_modified"])
                 for r in db.query("SELECT * FROM surveys ORDER BY lower(name), id")]
 
 
 def survey_name(settings: Settings, survey_id: str) -> str | None:
     """Cached name of a survey, or None if it was never listed."""
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT name FROM surveys WHERE id = ?", (survey_id,)).fetchone()
+    with connect(settings.store) as db:
+        row = db.execute("SELECT name FROM surveys WHERE id = ?", (survey_id,)).fetchone()
     return row[0] if row else None
 
 
 def store_questions(settings: Settings, survey_id: str, questions: Sequence[Question]) -> None:
     """Replace the cached trackable questions of one survey."""
     now = utcnow()
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM questions WHERE survey_id = ?", (survey_id,))
-        db.conn.executemany(
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM questions WHERE survey_id = ?", (survey_id,))
+        db.executemany(
             "INSERT INTO questions (survey_id, id, export_tag, text, type, selector, choices, scale_kind, "
             "scale_min, scale_max, suggested_type, parent_id, row_label, fetched_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -79,39 +79,40 @@ def store_definition(settings: Settings, survey_id: str, open_text: Sequence[Ope
     is backfilled from the start like any new question.
     """
     kept = {q.id for q in open_text}
-    with connect(settings.db_path) as db, transaction(db):
-        gone = [r[0] for r in db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        gone = [r[0] for r in db.execute(
             "SELECT question_id FROM survey_comment_questions WHERE survey_id = ?", (survey_id,)) if r[0] not in kept]
         for question_id in gone:
             for table in ("comments", "synced_questions"):
-                db.conn.execute(f"DELETE FROM {table} WHERE survey_id = ? AND question_id = ?", (survey_id, question_id))
-        db.conn.execute("DELETE FROM survey_comment_questions WHERE survey_id = ?", (survey_id,))
-        db.conn.executemany(
+                db.execute(f"DELETE FROM {table} WHERE survey_id = ? AND question_id = ?", (survey_id, question_id))
+        db.execute("DELETE FROM survey_comment_questions WHERE survey_id = ?", (survey_id,))
+        db.executemany(
             "INSERT INTO survey_comment_questions (survey_id, question_id, parent_id, export_tag, text) "
             "VALUES (?, ?, ?, ?, ?)", [(survey_id, q.id, q.question_id, q.export_tag, q.text) for q in open_text])
-        db.conn.execute("DELETE FROM survey_embedded_fields WHERE survey_id = ?", (survey_id,))
-        db.conn.executemany(
-            "INSERT OR IGNORE INTO survey_embedded_fields (survey_id, field, position) VALUES (?, ?, ?)",
+        db.execute("DELETE FROM survey_embedded_fields WHERE survey_id = ?", (survey_id,))
+        db.executemany(
+            "INSERT INTO survey_embedded_fields (survey_id, field, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [(survey_id, field, i) for i, field in enumerate(embedded_data)])
-        db.conn.execute(
+        db.execute(
             "INSERT INTO survey_definitions (survey_id, read_at) VALUES (?, ?) "
             "ON CONFLICT (survey_id) DO UPDATE SET read_at = excluded.read_at", (survey_id, utcnow()))
 
 
 def store_skipped(settings: Settings, survey_id: str, skipped: Sequence[SkippedQuestion]) -> None:
     """Replace the questions of one survey that cannot be metrics, each with its reason."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM skipped_questions WHERE survey_id = ?", (survey_id,))
-        db.conn.executemany(
-            "INSERT OR REPLACE INTO skipped_questions (survey_id, id, export_tag, text, type, selector, reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM skipped_questions WHERE survey_id = ?", (survey_id,))
+        db.executemany(
+            "INSERT INTO skipped_questions (survey_id, id, export_tag, text, type, selector, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, id) DO UPDATE SET export_tag = excluded.export_tag, "
+            "text = excluded.text, type = excluded.type, selector = excluded.selector, reason = excluded.reason",
             [(survey_id, s.id, s.export_tag, s.text, s.type, s.selector, s.reason) for s in skipped])
 
 
 def skipped_questions(settings: Settings, survey_id: str) -> list[SkippedQuestion]:
     """The survey's questions that cannot be metrics, with why, as last read, in survey order."""
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             "SELECT id, export_tag, text, type, selector, reason FROM skipped_questions WHERE survey_id = ?",
             (survey_id,)).fetchall()
     found = [SkippedQuestion(id=r[0], export_tag=r[1] or r[0], text=r[2] or "", type=r[3] or "",
@@ -137,8 +138,8 @@ def refresh_questions(settings: Settings, client: Any, survey_id: str) -> list[Q
 
 def definition_is_current(settings: Settings, survey_id: str, max_age: dt.timedelta = DEFINITION_MAX_AGE) -> bool:
     """Whether the survey's comment questions and embedded-data fields were read within ``max_age``."""
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT read_at FROM survey_definitions WHERE survey_id = ?", (survey_id,)).fetchone()
+    with connect(settings.store) as db:
+        row = db.execute("SELECT read_at FROM survey_definitions WHERE survey_id = ?", (survey_id,)).fetchone()
     if row is None:
         return False
     read_at = dt.datetime.fromisoformat(row[0].replace("Z", "+00:00"))
@@ -147,8 +148,8 @@ def definition_is_current(settings: Settings, survey_id: str, max_age: dt.timede
 
 def comment_questions(settings: Settings, survey_id: str) -> list[OpenTextQuestion]:
     """The survey's open-text questions as last read, in survey order (their ids are ``QIDn_TEXT``)."""
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             "SELECT question_id, parent_id, export_tag, text FROM survey_comment_questions WHERE survey_id = ?",
             (survey_id,)).fetchall()
     found = [OpenTextQuestion(id=r[0], question_id=r[1], export_tag=r[2] or r[1], text=r[3] or "") for r in rows]
@@ -157,8 +158,8 @@ def comment_questions(settings: Settings, survey_id: str) -> list[OpenTextQuesti
 
 def embedded_fields(settings: Settings, survey_id: str) -> list[str]:
     """The embedded-data fields the survey's flow sets, in flow order, as last read."""
-    with connect(settings.db_path) as db:
-        return [r[0] for r in db.conn.execute(
+    with connect(settings.store) as db:
+        return [r[0] for r in db.execute(
             "SELECT field FROM survey_embedded_fields WHERE survey_id = ? ORDER BY position", (survey_id,))]
 
 
@@ -172,14 +173,14 @@ def _question(row: dict[str, Any]) -> Question:
 
 def cached_questions(settings: Settings, survey_id: str) -> list[Question]:
     """The cached trackable questions of a survey, in survey order of their ids."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         rows = list(db.query("SELECT * FROM questions WHERE survey_id = ?", [survey_id]))
     return sorted((_question(r) for r in rows), key=lambda q: _qid_order(q.id))
 
 
 def cached_question(settings: Settings, survey_id: str, question_id: str) -> Question:
     """One cached question; NotFound tells the caller to refresh the survey's questions."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         rows = list(db.query("SELECT * FROM questions WHERE survey_id = ? AND id = ?", [survey_id, question_id]))
     if not rows:
         raise NotFound(f"Question {question_id} of survey {survey_id} is not known here; list the survey's "

@@ -35,6 +35,7 @@ KEYS = (
     "QUALTRICS_API_TOKEN",
     "PULSE_URL",
     "PULSE_DB",
+    "PULSE_DATABASE_URL",
     "PULSE_SECRET_KEY",
     "PULSE_SYNC_INTERVAL",
     "PULSE_SANDBOX",
@@ -62,6 +63,7 @@ class Settings:
     api_token: str | None = None
     pulse_url: str = DEFAULT_PULSE_URL
     db_path: Path = Path(DEFAULT_DB)
+    database_url: str | None = None
     secret_key: str | None = None
     sync_interval: int = DEFAULT_SYNC_INTERVAL
     is_sandbox: bool = False
@@ -94,6 +96,7 @@ class Settings:
             api_token=qualtrics.api_token,
             pulse_url=(merged.get("PULSE_URL") or DEFAULT_PULSE_URL).rstrip("/"),
             db_path=Path(merged.get("PULSE_DB") or DEFAULT_DB),
+            database_url=database_url(merged),
             secret_key=merged.get("PULSE_SECRET_KEY") or None,
             sync_interval=interval,
             sandbox_requested=sandbox_requested,
@@ -105,6 +108,12 @@ class Settings:
     def redirect_uri(self) -> str:
         """The OAuth redirect URI to register with the Qualtrics OAuth client."""
         return f"{self.pulse_url}{CALLBACK_PATH}"
+
+    @property
+    def store(self) -> "Location":  # noqa: F821 (imported when called)
+        """Where the store is: PostgreSQL at ``PULSE_DATABASE_URL`` when set, else the SQLite file ``PULSE_DB``."""
+        from workspace.store.location import Location  # the store package imports this module
+        return Location.of(self.database_url or self.db_path)
 
     @property
     def data_dir(self) -> Path:
@@ -154,9 +163,26 @@ class Settings:
         return (f"Settings(qualtrics_base_url={self.qualtrics_base_url!r}, client_id={self.client_id!r}, "
                 f"client_secret={'***' if self.client_secret else None}, "
                 f"api_token={'***' if self.api_token else None}, pulse_url={self.pulse_url!r}, "
-                f"db_path={str(self.db_path)!r}, secret_key={'***' if self.secret_key else None}, "
+                f"store={self.store.describe()!r}, secret_key={'***' if self.secret_key else None}, "
                 f"sync_interval={self.sync_interval}, is_sandbox={self.is_sandbox}, "
                 f"open_access={self.open_access})")
+
+
+def database_url(values: Mapping[str, str]) -> str | None:
+    """``PULSE_DATABASE_URL`` checked: a ``postgresql://`` URL (libpq's form), or None for the SQLite default."""
+    url = (values.get("PULSE_DATABASE_URL") or "").strip()
+    if not url:
+        return None
+    from workspace.store.location import Location  # the store package imports this module
+    try:
+        Location.of(url)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} Write it as postgresql://USER:PASSWORD@HOST:5432/DATABASE, or unset it to use "
+                          "the SQLite file at PULSE_DB.") from None
+    if "://" not in url:
+        raise ConfigError("PULSE_DATABASE_URL must be a URL such as postgresql://USER:PASSWORD@HOST:5432/DATABASE "
+                          "(unset it to use the SQLite file at PULSE_DB).")
+    return url
 
 
 def flag(values: Mapping[str, str], key: str) -> bool:

@@ -24,7 +24,7 @@ from qualtrics.errors import AuthenticationFailed, QualtricsError, Reauthorizati
 from workspace import integration as store
 from workspace.config import Settings
 from workspace.crypto import SecretKeyError
-from workspace.db import utcnow
+from workspace.store import utcnow
 from workspace.errors import NotConnected
 from workspace.integration import Status
 

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from workspace import crypto
 from workspace.config import Settings
 from workspace.crypto import TokenCipher
-from workspace.db import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow
 
 PROVIDER = "qualtrics"
 STATE_TTL_SECONDS = 600
@@ -101,13 +101,13 @@ def cipher(settings: Settings) -> TokenCipher:
 def _passphrase_salt(settings: Settings) -> bytes:
     """This store's scrypt salt, made on the first use of a passphrase; that first use also re-encrypts
     every secret an earlier version sealed with the unsalted SHA-256 derivation, in the same transaction."""
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
+    with connect(settings.store) as db:
+        row = db.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
     if row is not None:
         return base64.b64decode(row[0])
     passphrase = settings.secret_key or ""
-    with connect(settings.db_path) as db, transaction(db):
-        row = db.conn.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
+    with connect(settings.store) as db, transaction(db):
+        row = db.execute("SELECT value FROM app_meta WHERE key = ?", (KDF_SALT_KEY,)).fetchone()
         if row is not None:  # another process got here first
             return base64.b64decode(row[0])
         salt = os.urandom(crypto.SALT_BYTES)
@@ -116,16 +116,16 @@ def _passphrase_salt(settings: Settings) -> bytes:
         moved = 0
         for table, key_column, column in (("integration", "id", "token"), ("oauth_states", "state", "code_verifier"),
                                           ("embedded_sandbox", "id", "client_secret")):
-            for key, blob in db.conn.execute(
+            for key, blob in db.execute(
                     f"SELECT {key_column}, {column} FROM {table} WHERE {column} IS NOT NULL").fetchall():
                 try:
                     plain = old.decrypt_text(blob)
                 except crypto.SecretKeyError:  # sealed with another key: left for Reauthorize to replace
                     continue
-                db.conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",
                                 (new.encrypt_text(plain), key))
                 moved += 1
-        db.conn.execute("INSERT INTO app_meta (key, value) VALUES (?, ?)",
+        db.execute("INSERT INTO app_meta (key, value) VALUES (?, ?)",
                         (KDF_SALT_KEY, base64.b64encode(salt).decode("ascii")))
     if moved:
         log.warning("Re-encrypted %d stored secret(s) with the PULSE_SECRET_KEY passphrase stretched by scrypt "
@@ -134,7 +134,7 @@ def _passphrase_salt(settings: Settings) -> bytes:
 
 
 def _ensure_row(db: Any) -> None:
-    db.conn.execute(
+    db.execute(
         "INSERT INTO integration (id, updated_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
         (PROVIDER, utcnow()))
 
@@ -161,7 +161,7 @@ def _record(row: dict[str, Any] | None) -> IntegrationRecord:
 
 def get_integration(settings: Settings) -> IntegrationRecord:
     """The stored integration (a default Inactive record when none was ever enabled)."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         rows = list(db.query("SELECT * FROM integration WHERE id = ?", [PROVIDER]))
     return _record(rows[0] if rows else None)
 
@@ -177,9 +177,9 @@ def update_integration(settings: Settings, **fields: Any) -> IntegrationRecord:
                for k, v in fields.items()}
     columns["updated_at"] = utcnow()
     assignments = ", ".join(f"{name} = ?" for name in columns)
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         _ensure_row(db)
-        db.conn.execute(f"UPDATE integration SET {assignments} WHERE id = ?", [*columns.values(), PROVIDER])
+        db.execute(f"UPDATE integration SET {assignments} WHERE id = ?", [*columns.values(), PROVIDER])
         row = next(db.query("SELECT * FROM integration WHERE id = ?", [PROVIDER]))
     return _record(row)
 
@@ -187,17 +187,17 @@ def update_integration(settings: Settings, **fields: Any) -> IntegrationRecord:
 def save_token(settings: Settings, token: dict[str, Any]) -> None:
     """Store a token dict encrypted (called on first exchange and on every refresh)."""
     blob = cipher(settings).encrypt_json(dict(token))
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         _ensure_row(db)
-        db.conn.execute("UPDATE integration SET token = ?, updated_at = ? WHERE id = ?",
+        db.execute("UPDATE integration SET token = ?, updated_at = ? WHERE id = ?",
                         (blob, utcnow(), PROVIDER))
 
 
 def load_token(settings: Settings) -> dict[str, Any] | None:
     """The decrypted token dict, or None when the integration holds none."""
     sealer = cipher(settings)  # first: on a store's first passphrase use it re-encrypts what is read next
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT token FROM integration WHERE id = ?", (PROVIDER,)).fetchone()
+    with connect(settings.store) as db:
+        row = db.execute("SELECT token FROM integration WHERE id = ?", (PROVIDER,)).fetchone()
     if row is None or row[0] is None:
         return None
     return sealer.decrypt_json(row[0])
@@ -205,8 +205,8 @@ def load_token(settings: Settings) -> dict[str, Any] | None:
 
 def clear_token(settings: Settings) -> None:
     """Forget the token (Disconnect). The row and its history stay."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("UPDATE integration SET token = NULL, updated_at = ? WHERE id = ?", (utcnow(), PROVIDER))
+    with connect(settings.store) as db, transaction(db):
+        db.execute("UPDATE integration SET token = NULL, updated_at = ? WHERE id = ?", (utcnow(), PROVIDER))
 
 
 def store_pending_state(settings: Settings, state: str, code_verifier: str, started_by: str | None,
@@ -215,9 +215,9 @@ def store_pending_state(settings: Settings, state: str, code_verifier: str, star
     browser yet: :func:`claim_pending_state` binds it to the first browser that opens the start route."""
     blob = cipher(settings).encrypt_text(code_verifier)
     now = time.time()
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
-        db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
+        db.execute(
             "INSERT INTO oauth_states (state, code_verifier, started_by, created_at, consent_url) "
             "VALUES (?, ?, ?, ?, ?)", (state, blob, started_by, now, consent_url))
 
@@ -227,8 +227,8 @@ def claim_pending_state(settings: Settings, state: str | None, browser: str) -> 
     consent URL; None when unknown, expired or already claimed (the first browser wins, once)."""
     if not state or not browser:
         return None
-    with connect(settings.db_path) as db, transaction(db):
-        rows = db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        rows = db.execute(
             "UPDATE oauth_states SET browser_hash = ? WHERE state = ? AND browser_hash IS NULL AND created_at >= ? "
             "RETURNING consent_url", (browser_fingerprint(browser), state, time.time() - STATE_TTL_SECONDS)
         ).fetchall()
@@ -241,12 +241,12 @@ def consume_pending_state(settings: Settings, state: str | None) -> PendingAutho
         return None
     sealer = cipher(settings)
     now = time.time()
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         # fetchall: finish the statement before COMMIT (a half-read RETURNING cursor blocks it).
-        rows = db.conn.execute(
+        rows = db.execute(
             "DELETE FROM oauth_states WHERE state = ? RETURNING code_verifier, started_by, created_at, browser_hash",
             (state,)).fetchall()
-        db.conn.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
+        db.execute("DELETE FROM oauth_states WHERE created_at < ?", (now - STATE_TTL_SECONDS,))
     row = rows[0] if rows else None
     if row is None or row[2] < now - STATE_TTL_SECONDS:
         return None
@@ -256,8 +256,8 @@ def consume_pending_state(settings: Settings, state: str | None) -> PendingAutho
 
 def pending_state_count(settings: Settings) -> int:
     """How many OAuth attempts are waiting for their callback (expired ones included until purged)."""
-    with connect(settings.db_path) as db:
-        return db.conn.execute("SELECT count(*) FROM oauth_states").fetchone()[0]
+    with connect(settings.store) as db:
+        return db.execute("SELECT count(*) FROM oauth_states").fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -275,8 +275,8 @@ class EmbeddedSandbox:
 def record_sandbox(settings: Settings, base_url: str, client_id: str, client_secret: str) -> None:
     """Remember where this process's embedded sandbox serves (its port changes on every start)."""
     blob = cipher(settings).encrypt_text(client_secret)
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        db.execute(
             "INSERT INTO embedded_sandbox (id, base_url, client_id, client_secret, pid, host, started_at) "
             "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET base_url = excluded.base_url, "
             "client_id = excluded.client_id, client_secret = excluded.client_secret, pid = excluded.pid, "
@@ -286,16 +286,16 @@ def record_sandbox(settings: Settings, base_url: str, client_id: str, client_sec
 
 def forget_sandbox(settings: Settings) -> None:
     """The sandbox this process started stops: forget it (another process's newer sandbox stays)."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM embedded_sandbox WHERE pid = ? AND host = ?", (os.getpid(), socket.gethostname()))
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM embedded_sandbox WHERE pid = ? AND host = ?", (os.getpid(), socket.gethostname()))
 
 
 def running_sandbox(settings: Settings) -> EmbeddedSandbox | None:
     """The recorded embedded sandbox if it still answers: its process is alive (same host) and its port
     accepts a connection. None when no app runs one, or the app that did was stopped or killed."""
     sealer = cipher(settings)
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT base_url, client_id, client_secret, pid, host, started_at "
+    with connect(settings.store) as db:
+        row = db.execute("SELECT base_url, client_id, client_secret, pid, host, started_at "
                               "FROM embedded_sandbox WHERE id = 1").fetchone()
     if row is None:
         return None

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
 
 from workspace.config import Settings
-from workspace.db import connect, transaction, utcnow
+from workspace.store import Database, connect, transaction, utcnow
 from workspace.errors import Invalid, NotFound
 
 
@@ -69,7 +68,7 @@ def _name(value: str, what: str) -> str:
     return value
 
 
-def _load(db: sqlite_utils.Database, journey_id: int) -> Journey:
+def _load(db: Database, journey_id: int) -> Journey:
     rows = list(db.query("SELECT * FROM journeys WHERE id = ?", [journey_id]))
     if not rows:
         raise NotFound(f"Journey {journey_id} does not exist (it may have been deleted).")
@@ -96,13 +95,13 @@ def create_journey(settings: Settings, name: str, description: str = "", owner: 
                    stages: Sequence[tuple[str, Sequence[str]]] = ()) -> Journey:
     """A new journey, optionally with its stages and their steps given as ``[(stage, [step, …]), …]``."""
     name = _name(name, "journey")
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
-            if db.conn.execute("SELECT 1 FROM journeys WHERE name = ?", (name,)).fetchone():
+            if db.execute("SELECT 1 FROM journeys WHERE name = ?", (name,)).fetchone():
                 raise Invalid(f"A journey named {name!r} already exists; pick another name.")
-            journey_id = db.conn.execute(
+            journey_id = db.insert_returning_id(
                 "INSERT INTO journeys (name, description, owner, created_at) VALUES (?, ?, ?, ?)",
-                (name, description or "", owner, utcnow())).lastrowid
+                (name, description or "", owner, utcnow()))
             for stage_name, step_names in stages:
                 stage_id = _insert_child(db, "stage", journey_id, stage_name, None)
                 for step_name in step_names:
@@ -112,14 +111,14 @@ def create_journey(settings: Settings, name: str, description: str = "", owner: 
 
 def get_journey(settings: Settings, journey_id: int) -> Journey:
     """One journey with its stages, steps and the metric ids placed on each step."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return _load(db, journey_id)
 
 
 def journey_by_name(settings: Settings, name: str) -> Journey | None:
     """The journey called ``name`` (exact, then case-insensitive), or None."""
-    with connect(settings.db_path) as db:
-        row = db.conn.execute(
+    with connect(settings.store) as db:
+        row = db.execute(
             "SELECT id FROM journeys WHERE name = ? OR lower(name) = lower(?) ORDER BY name = ? DESC LIMIT 1",
             (name.strip(), name.strip(), name.strip())).fetchone()
         return _load(db, row[0]) if row else None
@@ -127,33 +126,33 @@ def journey_by_name(settings: Settings, name: str) -> Journey | None:
 
 def list_journeys(settings: Settings) -> list[Journey]:
     """Every journey, by name, with its full structure (journeys are few and small)."""
-    with connect(settings.db_path) as db:
-        ids = [r[0] for r in db.conn.execute("SELECT id FROM journeys ORDER BY lower(name)")]
+    with connect(settings.store) as db:
+        ids = [r[0] for r in db.execute("SELECT id FROM journeys ORDER BY lower(name)")]
         return [_load(db, i) for i in ids]
 
 
 def update_journey(settings: Settings, journey_id: int, *, name: str | None = None,
                    description: str | None = None) -> Journey:
     """Rename a journey and/or change its description."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
             _load(db, journey_id)
             if name is not None:
                 name = _name(name, "journey")
-                clash = db.conn.execute("SELECT 1 FROM journeys WHERE name = ? AND id != ?",
+                clash = db.execute("SELECT 1 FROM journeys WHERE name = ? AND id != ?",
                                         (name, journey_id)).fetchone()
                 if clash:
                     raise Invalid(f"A journey named {name!r} already exists; pick another name.")
-                db.conn.execute("UPDATE journeys SET name = ? WHERE id = ?", (name, journey_id))
+                db.execute("UPDATE journeys SET name = ? WHERE id = ?", (name, journey_id))
             if description is not None:
-                db.conn.execute("UPDATE journeys SET description = ? WHERE id = ?", (description, journey_id))
+                db.execute("UPDATE journeys SET description = ? WHERE id = ?", (description, journey_id))
         return _load(db, journey_id)
 
 
 def delete_journey(settings: Settings, journey_id: int) -> None:
     """Delete a journey with its stages, steps and placements (the metrics themselves stay)."""
-    with connect(settings.db_path) as db, transaction(db):
-        if db.conn.execute("DELETE FROM journeys WHERE id = ?", (journey_id,)).rowcount == 0:
+    with connect(settings.store) as db, transaction(db):
+        if db.execute("DELETE FROM journeys WHERE id = ?", (journey_id,)).rowcount == 0:
             raise NotFound(f"Journey {journey_id} does not exist (it may have been deleted).")
 
 
@@ -165,68 +164,68 @@ _CHILD = {
 }
 
 
-def _check_unique(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, except_id: int | None = None) -> None:
+def _check_unique(db: Database, kind: str, parent_id: int, name: str, except_id: int | None = None) -> None:
     """Stage and step names are unique within their journey (ignoring case and outer spaces): a lane with two
     "Billing" columns cannot be read, and ``add-metric --journey J --step NAME`` must name one step."""
     if kind == "stage":
-        rows = db.conn.execute("SELECT id FROM stages WHERE journey_id = ? AND lower(trim(name)) = lower(?)",
+        rows = db.execute("SELECT id FROM stages WHERE journey_id = ? AND lower(trim(name)) = lower(?)",
                                (parent_id, name.strip()))
     else:
         journey_id, _ = _parent_of(db, "stage", parent_id)
-        rows = db.conn.execute(
+        rows = db.execute(
             "SELECT steps.id FROM steps JOIN stages ON stages.id = steps.stage_id "
             "WHERE stages.journey_id = ? AND lower(trim(steps.name)) = lower(?)", (journey_id, name.strip()))
     if [r[0] for r in rows if r[0] != except_id]:
         raise Invalid(f"This journey already has a {kind} named {name.strip()!r}; pick another name.")
 
 
-def _insert_child(db: sqlite_utils.Database, kind: str, parent_id: int, name: str, position: int | None) -> int:
+def _insert_child(db: Database, kind: str, parent_id: int, name: str, position: int | None) -> int:
     table, parent = _CHILD[kind]
     _check_unique(db, kind, parent_id, _name(name, kind))
-    count = db.conn.execute(f"SELECT count(*) FROM {table} WHERE {parent} = ?", (parent_id,)).fetchone()[0]
+    count = db.execute(f"SELECT count(*) FROM {table} WHERE {parent} = ?", (parent_id,)).fetchone()[0]
     position = count if position is None else max(0, min(position, count))
-    db.conn.execute(f"UPDATE {table} SET position = position + 1 WHERE {parent} = ? AND position >= ?",
+    db.execute(f"UPDATE {table} SET position = position + 1 WHERE {parent} = ? AND position >= ?",
                     (parent_id, position))
-    return db.conn.execute(f"INSERT INTO {table} ({parent}, name, position) VALUES (?, ?, ?)",
-                           (parent_id, _name(name, kind), position)).lastrowid
+    return db.insert_returning_id(f"INSERT INTO {table} ({parent}, name, position) VALUES (?, ?, ?)",
+                           (parent_id, _name(name, kind), position))
 
 
-def _parent_of(db: sqlite_utils.Database, kind: str, child_id: int) -> tuple[int, int]:
+def _parent_of(db: Database, kind: str, child_id: int) -> tuple[int, int]:
     table, parent = _CHILD[kind]
-    row = db.conn.execute(f"SELECT {parent}, position FROM {table} WHERE id = ?", (child_id,)).fetchone()
+    row = db.execute(f"SELECT {parent}, position FROM {table} WHERE id = ?", (child_id,)).fetchone()
     if row is None:
         raise NotFound(f"That {kind} ({child_id}) does not exist (it may have been deleted).")
     return row[0], row[1]
 
 
-def _renumber(db: sqlite_utils.Database, kind: str, parent_id: int, ordered_ids: list[int]) -> None:
+def _renumber(db: Database, kind: str, parent_id: int, ordered_ids: list[int]) -> None:
     table, _ = _CHILD[kind]
-    db.conn.executemany(f"UPDATE {table} SET position = ? WHERE id = ?",
+    db.executemany(f"UPDATE {table} SET position = ? WHERE id = ?",
                         [(i, child) for i, child in enumerate(ordered_ids)])
 
 
-def _move(db: sqlite_utils.Database, kind: str, child_id: int, position: int) -> None:
+def _move(db: Database, kind: str, child_id: int, position: int) -> None:
     table, parent = _CHILD[kind]
     parent_id, _ = _parent_of(db, kind, child_id)
-    ids = [r[0] for r in db.conn.execute(
+    ids = [r[0] for r in db.execute(
         f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,))]
     ids.remove(child_id)
     ids.insert(max(0, min(position, len(ids))), child_id)
     _renumber(db, kind, parent_id, ids)
 
 
-def _delete(db: sqlite_utils.Database, kind: str, child_id: int) -> None:
+def _delete(db: Database, kind: str, child_id: int) -> None:
     table, parent = _CHILD[kind]
     parent_id, _ = _parent_of(db, kind, child_id)
-    db.conn.execute(f"DELETE FROM {table} WHERE id = ?", (child_id,))
-    ids = [r[0] for r in db.conn.execute(
+    db.execute(f"DELETE FROM {table} WHERE id = ?", (child_id,))
+    ids = [r[0] for r in db.execute(
         f"SELECT id FROM {table} WHERE {parent} = ? ORDER BY position, id", (parent_id,))]
     _renumber(db, kind, parent_id, ids)
 
 
 def add_stage(settings: Settings, journey_id: int, name: str, position: int | None = None) -> Stage:
     """Insert a stage (at the end unless ``position`` is given); returns it."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
             _load(db, journey_id)
             stage_id = _insert_child(db, "stage", journey_id, name, position)
@@ -235,7 +234,7 @@ def add_stage(settings: Settings, journey_id: int, name: str, position: int | No
 
 def add_step(settings: Settings, stage_id: int, name: str, position: int | None = None) -> Step:
     """Insert a step into a stage (at the end unless ``position`` is given); returns it."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
             journey_id, _ = _parent_of(db, "stage", stage_id)
             step_id = _insert_child(db, "step", stage_id, name, position)
@@ -243,28 +242,28 @@ def add_step(settings: Settings, stage_id: int, name: str, position: int | None 
 
 
 def rename_stage(settings: Settings, stage_id: int, name: str) -> None:
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         journey_id, _ = _parent_of(db, "stage", stage_id)
         _check_unique(db, "stage", journey_id, _name(name, "stage"), except_id=stage_id)
-        db.conn.execute("UPDATE stages SET name = ? WHERE id = ?", (_name(name, "stage"), stage_id))
+        db.execute("UPDATE stages SET name = ? WHERE id = ?", (_name(name, "stage"), stage_id))
 
 
 def rename_step(settings: Settings, step_id: int, name: str) -> None:
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         stage_id, _ = _parent_of(db, "step", step_id)
         _check_unique(db, "step", stage_id, _name(name, "step"), except_id=step_id)
-        db.conn.execute("UPDATE steps SET name = ? WHERE id = ?", (_name(name, "step"), step_id))
+        db.execute("UPDATE steps SET name = ? WHERE id = ?", (_name(name, "step"), step_id))
 
 
 def move_stage(settings: Settings, stage_id: int, position: int) -> None:
     """Move a stage to ``position`` among its journey's stages (others shift)."""
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         _move(db, "stage", stage_id, position)
 
 
 def move_step(settings: Settings, step_id: int, position: int) -> None:
     """Move a step to ``position`` within its stage (others shift)."""
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         _move(db, "step", step_id, position)
 
 
@@ -286,20 +285,20 @@ class DeletedStage:
     steps: tuple[DeletedStep, ...]
 
 
-def _step_snapshot(db: sqlite_utils.Database, step_id: int) -> DeletedStep:
+def _step_snapshot(db: Database, step_id: int) -> DeletedStep:
     stage_id, position = _parent_of(db, "step", step_id)
-    name = db.conn.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()[0]
-    metric_ids = tuple(r[0] for r in db.conn.execute(
+    name = db.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()[0]
+    metric_ids = tuple(r[0] for r in db.execute(
         "SELECT metric_id FROM placements WHERE step_id = ? ORDER BY position, metric_id", (step_id,)))
     return DeletedStep(stage_id, position, name, metric_ids)
 
 
 def delete_stage(settings: Settings, stage_id: int) -> DeletedStage:
     """Delete a stage with its steps and their placements; returns what :func:`restore` needs."""
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         journey_id, position = _parent_of(db, "stage", stage_id)
-        name = db.conn.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()[0]
-        steps = tuple(_step_snapshot(db, r[0]) for r in db.conn.execute(
+        name = db.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()[0]
+        steps = tuple(_step_snapshot(db, r[0]) for r in db.execute(
             "SELECT id FROM steps WHERE stage_id = ? ORDER BY position, id", (stage_id,)).fetchall())
         _delete(db, "stage", stage_id)
     return DeletedStage(journey_id, position, name, steps)
@@ -307,7 +306,7 @@ def delete_stage(settings: Settings, stage_id: int) -> DeletedStage:
 
 def delete_step(settings: Settings, step_id: int) -> DeletedStep:
     """Delete a step and its placements; returns what :func:`restore` needs."""
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         snapshot = _step_snapshot(db, step_id)
         _delete(db, "step", step_id)
     return snapshot
@@ -316,7 +315,7 @@ def delete_step(settings: Settings, step_id: int) -> DeletedStep:
 def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
     """Undo a delete: the stage or step comes back at its place, with its steps and the metrics on them
     (metrics deleted meanwhile stay gone). Raises NotFound when its journey or stage is gone too."""
-    with connect(settings.db_path) as db, transaction(db):
+    with connect(settings.store) as db, transaction(db):
         if isinstance(deleted, DeletedStage):
             _load(db, deleted.journey_id)
             stage_id = _insert_child(db, "stage", deleted.journey_id, deleted.name, deleted.position)
@@ -326,7 +325,7 @@ def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
             steps = [(deleted.stage_id, deleted)]
         for stage_id, step in steps:
             step_id = _insert_child(db, "step", stage_id, step.name, step.position)
-            db.conn.executemany(
+            db.executemany(
                 "INSERT INTO placements (metric_id, step_id, position) SELECT ?, ?, ? "
                 "WHERE EXISTS (SELECT 1 FROM metrics WHERE id = ?)",
                 [(metric_id, step_id, i, metric_id) for i, metric_id in enumerate(step.metric_ids)])
@@ -336,25 +335,25 @@ def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
 
 def place_metric(settings: Settings, metric_id: int, step_id: int) -> None:
     """Show a metric on a step (idempotent). A metric can sit on many steps of many journeys."""
-    with connect(settings.db_path) as db, transaction(db):
-        if not db.conn.execute("SELECT 1 FROM metrics WHERE id = ?", (metric_id,)).fetchone():
+    with connect(settings.store) as db, transaction(db):
+        if not db.execute("SELECT 1 FROM metrics WHERE id = ?", (metric_id,)).fetchone():
             raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
         _parent_of(db, "step", step_id)
-        position = db.conn.execute("SELECT count(*) FROM placements WHERE step_id = ?", (step_id,)).fetchone()[0]
-        db.conn.execute(
+        position = db.execute("SELECT count(*) FROM placements WHERE step_id = ?", (step_id,)).fetchone()[0]
+        db.execute(
             "INSERT INTO placements (metric_id, step_id, position) VALUES (?, ?, ?) "
             "ON CONFLICT (metric_id, step_id) DO NOTHING", (metric_id, step_id, position))
 
 
 def remove_metric(settings: Settings, metric_id: int, step_id: int) -> None:
     """Take a metric off a step (the metric itself stays in the library)."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM placements WHERE metric_id = ? AND step_id = ?", (metric_id, step_id))
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM placements WHERE metric_id = ? AND step_id = ?", (metric_id, step_id))
 
 
 def placements_of_metric(settings: Settings, metric_id: int) -> list[Placement]:
     """Every journey step a metric sits on, journeys by name, steps left to right."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return [_placement(r) for r in db.query(
             "SELECT j.id AS journey_id, j.name AS journey_name, g.id AS stage_id, g.name AS stage_name, "
             "s.id AS step_id, s.name AS step_name FROM placements p JOIN steps s ON s.id = p.step_id "
@@ -392,25 +391,25 @@ def ensure_journey(settings: Settings, name: str, steps: Sequence[tuple[str, str
     twice, so running the same command again changes nothing. One transaction: all or nothing."""
     name = _name(name, "journey")
     wanted = [(_name(stage, "stage"), _name(step, "step")) for stage, step in steps]
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
-            row = db.conn.execute(
+            row = db.execute(
                 "SELECT id FROM journeys WHERE name = ? OR lower(name) = lower(?) ORDER BY name = ? DESC LIMIT 1",
                 (name, name, name)).fetchone()
             created = row is None
             if created:
-                journey_id = db.conn.execute(
+                journey_id = db.insert_returning_id(
                     "INSERT INTO journeys (name, description, owner, created_at) VALUES (?, '', NULL, ?)",
-                    (name, utcnow())).lastrowid
+                    (name, utcnow()))
             else:
                 journey_id = row[0]
             added: list[tuple[str, str]] = []
             for stage_name, step_name in wanted:
-                stage = db.conn.execute(
+                stage = db.execute(
                     "SELECT id FROM stages WHERE journey_id = ? AND lower(name) = lower(?) ORDER BY position LIMIT 1",
                     (journey_id, stage_name)).fetchone()
                 stage_id = stage[0] if stage else _insert_child(db, "stage", journey_id, stage_name, None)
-                if db.conn.execute("SELECT 1 FROM steps WHERE stage_id = ? AND lower(name) = lower(?)",
+                if db.execute("SELECT 1 FROM steps WHERE stage_id = ? AND lower(name) = lower(?)",
                                    (stage_id, step_name)).fetchone():
                     continue
                 _insert_child(db, "step", stage_id, step_name, None)

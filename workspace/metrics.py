@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import sqlite_utils
 
 from qualtrics.models import Question
 from scoring import AnswerMapping, MetricType, default_mapping
 from workspace.catalog import cached_question
 from workspace.config import Settings
-from workspace.db import connect, transaction, utcnow
+from workspace.store import Database, connect, transaction, utcnow
 from workspace.errors import Invalid, NotFound
 
 Direction = Literal["higher", "lower"]
@@ -161,17 +160,17 @@ def create_metric(settings: Settings, survey_id: str, question_id: str, metric_t
     if not title:
         raise Invalid("A metric needs a title.")
     now = utcnow()
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
-            metric_id = db.conn.execute(
+            metric_id = db.insert_returning_id(
                 "INSERT INTO metrics (title, type, survey_id, question_id, mapping, owner, target, direction, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (title, str(kind), survey_id, question_id, json.dumps(mapping.to_records()), owner, target,
-                 _direction(direction), now, now)).lastrowid
+                 _direction(direction), now, now))
         return _get(db, metric_id)
 
 
-def _get(db: sqlite_utils.Database, metric_id: int) -> Metric:
+def _get(db: Database, metric_id: int) -> Metric:
     rows = list(db.query("SELECT * FROM metrics WHERE id = ?", [metric_id]))
     if not rows:
         raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
@@ -180,14 +179,14 @@ def _get(db: sqlite_utils.Database, metric_id: int) -> Metric:
 
 def get_metric(settings: Settings, metric_id: int) -> Metric:
     """One metric's definition."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return _get(db, metric_id)
 
 
 def list_metrics(settings: Settings, survey_id: str | None = None) -> list[Metric]:
     """Every metric (or those of one survey), oldest first."""
     where, args = ("WHERE survey_id = ?", [survey_id]) if survey_id else ("", [])
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return [_row_to_metric(r) for r in db.query(f"SELECT * FROM metrics {where} ORDER BY id", args)]
 
 
@@ -214,27 +213,27 @@ def update_metric(settings: Settings, metric_id: int, *, title: str | None = Non
         changes["target"] = None if target is None else float(target)
     if direction is not None:
         changes["direction"] = _direction(direction)
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         with transaction(db):
             _get(db, metric_id)
             if changes:
                 changes["updated_at"] = utcnow()
                 sets = ", ".join(f"{k} = ?" for k in changes)
-                db.conn.execute(f"UPDATE metrics SET {sets} WHERE id = ?", [*changes.values(), metric_id])
+                db.execute(f"UPDATE metrics SET {sets} WHERE id = ?", [*changes.values(), metric_id])
         return _get(db, metric_id)
 
 
 def delete_metric(settings: Settings, metric_id: int) -> None:
     """Delete a metric and its placements. Stored answers stay while another metric uses the question."""
-    with connect(settings.db_path) as db, transaction(db):
-        if db.conn.execute("DELETE FROM metrics WHERE id = ?", (metric_id,)).rowcount == 0:
+    with connect(settings.store) as db, transaction(db):
+        if db.execute("DELETE FROM metrics WHERE id = ?", (metric_id,)).rowcount == 0:
             raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
 
 
 def tracked_surveys(settings: Settings) -> dict[str, list[str]]:
     """Survey id → sorted distinct question ids its metrics use: what a sync must export."""
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute("SELECT DISTINCT survey_id, question_id FROM metrics ORDER BY survey_id, question_id")
+    with connect(settings.store) as db:
+        rows = db.execute("SELECT DISTINCT survey_id, question_id FROM metrics ORDER BY survey_id, question_id")
         tracked: dict[str, list[str]] = {}
         for survey_id, question_id in rows:
             tracked.setdefault(survey_id, []).append(question_id)

@@ -15,10 +15,9 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
 
 from workspace.config import Settings
-from workspace.db import connect, transaction, utcnow
+from workspace.store import Database, connect, transaction, utcnow
 from workspace.locks import is_locked
 
 INTERRUPTED = "The sync stopped before finishing (the process ended); it will resume from the last saved point."
@@ -70,11 +69,11 @@ def _run(row: dict[str, Any], lock_free: bool) -> SyncRun:
 
 
 def start_run(settings: Settings, survey_id: str, trigger: str) -> int:
-    with connect(settings.db_path) as db, transaction(db):
-        return db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        return db.insert_returning_id(
             "INSERT INTO sync_runs (survey_id, trigger, started_at, status, stage, fraction, pid, host) "
             "VALUES (?, ?, ?, 'running', 'export', 0, ?, ?)",
-            (survey_id, trigger, utcnow(), os.getpid(), socket.gethostname())).lastrowid
+            (survey_id, trigger, utcnow(), os.getpid(), socket.gethostname()))
 
 
 _PROGRESS_SQL = "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ? RETURNING cancel_requested_by, " \
@@ -82,22 +81,22 @@ _PROGRESS_SQL = "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ? RETUR
 
 
 def record_progress(settings: Settings, run_id: int, stage: str, fraction: float,
-                    db: sqlite_utils.Database | None = None) -> str | None:
+                    db: Database | None = None) -> str | None:
     """Store where the run is; returns who asked to cancel it ("someone" if unnamed), or None.
     Pass ``db`` to write through the caller's connection (inside its transaction)."""
     if db is not None:
-        rows = db.conn.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
+        rows = db.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
     else:
         # fetchall: finish the RETURNING statement before COMMIT (a half-read cursor blocks it).
-        with connect(settings.db_path) as own, transaction(own):
+        with connect(settings.store) as own, transaction(own):
             rows = own.conn.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
     return (rows[0][0] or "someone") if rows and rows[0][1] else None
 
 
 def request_cancel(settings: Settings, run_id: int, by: str | None = None) -> bool:
     """Ask a running sync to stop (it checks between export polls). False when it is no longer running."""
-    with connect(settings.db_path) as db, transaction(db):
-        changed = db.conn.execute(
+    with connect(settings.store) as db, transaction(db):
+        changed = db.execute(
             "UPDATE sync_runs SET cancel_requested_at = ?, cancel_requested_by = ? "
             "WHERE id = ? AND status = 'running'", (utcnow(), by, run_id)).rowcount
     return bool(changed)
@@ -110,20 +109,20 @@ def running_run(settings: Settings, survey_id: str) -> SyncRun | None:
 
 
 def finish_run(settings: Settings, run_id: int, status: str, *, responses: int = 0, answers: int = 0,
-               error: str | None = None, db: sqlite_utils.Database | None = None) -> None:
+               error: str | None = None, db: Database | None = None) -> None:
     """Close a run. Pass ``db`` to do it inside the caller's open transaction."""
     sql = ("UPDATE sync_runs SET status = ?, finished_at = ?, responses = ?, answers = ?, error = ?, "
            "fraction = CASE WHEN ? = 'succeeded' THEN 1.0 ELSE fraction END WHERE id = ?")
     args = (status, utcnow(), responses, answers, error, status, run_id)
     if db is not None:
-        db.conn.execute(sql, args)
+        db.execute(sql, args)
         return
-    with connect(settings.db_path) as own, transaction(own):
+    with connect(settings.store) as own, transaction(own):
         own.conn.execute(sql, args)
 
 
 def get_run(settings: Settings, run_id: int) -> SyncRun:
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         row = next(db.query("SELECT * FROM sync_runs WHERE id = ?", [run_id]))
     return _run(row, row["status"] == "running" and not is_locked(settings, row["survey_id"]))
 
@@ -131,7 +130,7 @@ def get_run(settings: Settings, run_id: int) -> SyncRun:
 def latest_runs(settings: Settings, survey_id: str | None = None, limit: int = 20) -> list[SyncRun]:
     """Most recent runs first (of one survey, or all)."""
     where, args = ("WHERE survey_id = ?", [survey_id]) if survey_id else ("", [])
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         rows = list(db.query(f"SELECT * FROM sync_runs {where} ORDER BY id DESC LIMIT ?", [*args, limit]))
     return [_run(r, r["status"] == "running" and not is_locked(settings, r["survey_id"])) for r in rows]
 
@@ -142,25 +141,25 @@ def latest_run(settings: Settings, survey_id: str) -> SyncRun | None:
 
 
 def survey_state(settings: Settings, survey_id: str) -> SurveySyncState:
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return read_survey_state(db, survey_id)
 
 
-def read_survey_state(db: sqlite_utils.Database, survey_id: str) -> SurveySyncState:
+def read_survey_state(db: Database, survey_id: str) -> SurveySyncState:
     """The survey's sync state as seen by ``db`` (inside a sync's transaction, its snapshot)."""
-    row = db.conn.execute("SELECT continuation_token, last_sync FROM survey_sync WHERE survey_id = ?",
+    row = db.execute("SELECT continuation_token, last_sync FROM survey_sync WHERE survey_id = ?",
                           (survey_id,)).fetchone()
-    questions = tuple(r[0] for r in db.conn.execute(
+    questions = tuple(r[0] for r in db.execute(
         "SELECT question_id FROM synced_questions WHERE survey_id = ? ORDER BY question_id", (survey_id,)))
-    segments = tuple(r[0] for r in db.conn.execute(
+    segments = tuple(r[0] for r in db.execute(
         "SELECT field FROM synced_segments WHERE survey_id = ? ORDER BY field", (survey_id,)))
     return SurveySyncState(survey_id, row[0] if row else None, row[1] if row else None, questions, segments)
 
 
 def data_version(settings: Settings) -> str:
     """Changes whenever a sync finishes or a metric changes: the key for ``st.cache_data``."""
-    with connect(settings.db_path) as db:
-        row = db.conn.execute(
+    with connect(settings.store) as db:
+        row = db.execute(
             "SELECT (SELECT coalesce(max(id), 0) || ':' || count(*) FROM sync_runs WHERE status != 'running'), "
             "(SELECT coalesce(max(updated_at), '') || ':' || count(*) FROM metrics)").fetchone()
     return f"{row[0]}|{row[1]}"

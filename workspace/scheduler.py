@@ -75,7 +75,7 @@ _schedulers: dict[str, Scheduler] = {}
 
 def ensure_scheduler(settings: Settings, first_delay: float = 5.0) -> Scheduler:
     """The process's scheduler for this database, started on first call; later calls return it."""
-    key = str(settings.db_path.resolve())
+    key = settings.store.key
     with _lock:
         scheduler = _schedulers.get(key)
         if scheduler is None or not scheduler.alive:

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import sqlite_utils
 
 import scoring
 from scoring import Score
 from scoring.trends import scores_by_period
 from workspace import journeys as journeys_module
 from workspace.config import Settings
-from workspace.db import connect
+from workspace.store import Database, connect
 from workspace.locks import is_locked
 from workspace.metrics import Metric, _get as _get_metric, _row_to_metric
 from workspace.runs import SyncRun, latest_run, read_survey_state
@@ -90,15 +89,15 @@ class MetricCard:
     sync_error: str | None
 
 
-def _value_counts(db: sqlite_utils.Database, metric: Metric, flt: ScoreFilter) -> tuple[list[str], list[int]]:
+def _value_counts(db: Database, metric: Metric, flt: ScoreFilter) -> tuple[list[str], list[int]]:
     where, args = flt.sql()
-    rows = db.conn.execute(
+    rows = db.execute(
         f"SELECT a.value, count(*) FROM answers a WHERE a.survey_id = ? AND a.question_id = ?{where} "
         "GROUP BY a.value", [metric.survey_id, metric.question_id, *args]).fetchall()
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def _score(db: sqlite_utils.Database, metric: Metric, flt: ScoreFilter) -> Score:
+def _score(db: Database, metric: Metric, flt: ScoreFilter) -> Score:
     values, counts = _value_counts(db, metric, flt)
     try:
         return scoring.score(metric.type, values, metric.mapping, weights=counts)
@@ -113,7 +112,7 @@ def _on_target(metric: Metric, s: Score) -> bool | None:
     return s.value >= metric.target if metric.direction == "higher" else s.value <= metric.target
 
 
-def _sync_status(settings: Settings, db: sqlite_utils.Database, metric: Metric,
+def _sync_status(settings: Settings, db: Database, metric: Metric,
                  cache: dict[str, tuple[Any, SyncRun | None, bool]]) -> tuple[str, str | None, str | None]:
     if metric.survey_id not in cache:
         cache[metric.survey_id] = (read_survey_state(db, metric.survey_id), latest_run(settings, metric.survey_id),
@@ -131,7 +130,7 @@ def _sync_status(settings: Settings, db: sqlite_utils.Database, metric: Metric,
     return status, state.last_sync if synced else None, run.error if run is not None else None
 
 
-def _card(settings: Settings, db: sqlite_utils.Database, metric: Metric, flt: ScoreFilter,
+def _card(settings: Settings, db: Database, metric: Metric, flt: ScoreFilter,
           cache: dict[str, Any]) -> MetricCard:
     s = _score(db, metric, flt)
     status, last_sync, error = _sync_status(settings, db, metric, cache)
@@ -147,20 +146,20 @@ def _card(settings: Settings, db: sqlite_utils.Database, metric: Metric, flt: Sc
 
 def metric_score(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER) -> Score:
     """The metric's :class:`scoring.Score` over its stored answers (filtered)."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return _score(db, _get_metric(db, metric_id), flt)
 
 
 def metric_card(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER) -> MetricCard:
     """One metric card."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         return _card(settings, db, _get_metric(db, metric_id), flt, {})
 
 
 def metric_cards(settings: Settings, metric_ids: Sequence[int] | None = None,
                  flt: ScoreFilter = NO_FILTER) -> list[MetricCard]:
     """Cards for the given metrics (all metrics, oldest first, when None)."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         if metric_ids is None:
             metrics = [_row_to_metric(r) for r in db.query("SELECT * FROM metrics ORDER BY id")]
         else:
@@ -172,7 +171,7 @@ def metric_cards(settings: Settings, metric_ids: Sequence[int] | None = None,
 def journey_lane(settings: Settings, journey_id: int, flt: ScoreFilter = NO_FILTER) -> dict[int, list[MetricCard]]:
     """Step id → cards of the metrics placed on that step (the metrics lane under a journey's steps)."""
     journey = journeys_module.get_journey(settings, journey_id)
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         cache: dict[str, Any] = {}
         scored: dict[int, MetricCard] = {}
         lane: dict[int, list[MetricCard]] = {}
@@ -214,12 +213,12 @@ def trend(settings: Settings, metric_id: int, period: str = "week", flt: ScoreFi
           timezone: str = "UTC") -> pd.DataFrame:
     """Score per day/week/month with interval and change vs the previous period (scoring.trends columns:
     period, value, low, high, respondents, …, display, change, p_value, significant)."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
         where, args = flt.sql()
         # Hours matter only across time zones; group by hour so a non-UTC bucket stays exact.
         hour = "substr(a.recorded_date, 1, 13)" if timezone != "UTC" else "substr(a.recorded_date, 1, 10)"
-        rows = db.conn.execute(
+        rows = db.execute(
             f"SELECT {hour} AS bucket, a.value, count(*) FROM answers a WHERE a.survey_id = ? AND "
             f"a.question_id = ?{where} GROUP BY bucket, a.value ORDER BY bucket",
             [metric.survey_id, metric.question_id, *args]).fetchall()
@@ -234,7 +233,7 @@ DISTRIBUTION_COLUMNS = ["value", "label", "sentiment", "count", "share"]
 def distribution(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER) -> pd.DataFrame:
     """Answers per choice in mapping order (value, label, sentiment, count, share of answered), plus a
     row per stored value the mapping does not know (sentiment "Unmapped")."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
         values, counts = _value_counts(db, metric, flt)
     per_row = metric.mapping.count(values, counts)
@@ -270,7 +269,7 @@ def responses(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER, 
               offset: int = 0, with_segments: bool = True) -> pd.DataFrame:
     """The answers behind a score, newest first: each answer's value, label, sentiment and whether it
     counts as a respondent (audit view); one extra column per chosen segment field."""
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
         where, args = flt.sql()
         page = " LIMIT ? OFFSET ?" if limit is not None else ""
@@ -318,7 +317,7 @@ def metric_detail(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILT
     from workspace.catalog import cached_questions, survey_name
 
     card = metric_card(settings, metric_id, flt)
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
     question = next((q for q in cached_questions(settings, metric.survey_id) if q.id == metric.question_id), None)
     return MetricDetail(

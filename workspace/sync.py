@@ -40,7 +40,7 @@ from workspace.answers import label_lookup, segment_fields, write_answers
 from workspace.catalog import cached_questions, comment_questions, definition_is_current, refresh_catalog
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
-from workspace.db import connect, utcnow
+from workspace.store import connect, utcnow
 from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
 from workspace.locks import survey_lock
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
@@ -166,7 +166,7 @@ def _write_comments(db: object, survey_id: str, frame: pd.DataFrame, comment_ids
         if not mask.any():
             continue
         dates = frame["recordedDate"][mask].astype(object)
-        db.conn.executemany(_UPSERT_COMMENT, zip(  # type: ignore[attr-defined]
+        db.executemany(_UPSERT_COMMENT, zip(  # type: ignore[attr-defined]
             repeat(survey_id), repeat(question_id), frame["responseId"][mask].astype(str).tolist(),
             text[mask].astype(str).tolist(), dates.where(dates.notna(), None).tolist()))
         written += int(mask.sum())
@@ -184,46 +184,46 @@ def _export(settings: Settings, client: object, survey_id: str, columns: _Column
         survey_id, columns.all, continuation_token=token, embedded_data=list(segments), progress=report)
     rows = written = comments = pending = 0
     opened = 0.0
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         # A large page cache keeps the answers' B-tree in memory while a big first export lands in it.
-        db.conn.execute(f"PRAGMA cache_size = -{SYNC_CACHE_KIB}")
+        db.execute(f"PRAGMA cache_size = -{SYNC_CACHE_KIB}")
         report.db = db
         try:
             for batch in export.batches():
                 if not db.conn.in_transaction:
-                    db.conn.execute("BEGIN IMMEDIATE")
+                    db.execute("BEGIN IMMEDIATE")
                     opened, pending = time.monotonic(), 0
                 written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
                 comments += _write_comments(db, survey_id, batch.frame, columns.comments)
                 rows += len(batch)
                 pending += len(batch)
                 if pending >= COMMIT_ROWS or time.monotonic() - opened >= COMMIT_SECONDS:
-                    db.conn.execute("COMMIT")
+                    db.execute("COMMIT")
                 report("store", report.parsed)
             if not db.conn.in_transaction:
-                db.conn.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE")
             finish(db, export.continuation_token, rows)
-            db.conn.execute("COMMIT")
+            db.execute("COMMIT")
         finally:
             report.db = None
             if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
+                db.execute("ROLLBACK")
     report("store", 1.0)
     return rows, written, comments
 
 
 def _mark_synced(db: object, survey_id: str, question_ids: Sequence[str], segments: Sequence[str]) -> None:
     now = utcnow()
-    db.conn.executemany(  # type: ignore[attr-defined]
+    db.executemany(  # type: ignore[attr-defined]
         "INSERT INTO synced_questions (survey_id, question_id, synced_at) VALUES (?, ?, ?) "
         "ON CONFLICT (survey_id, question_id) DO NOTHING", [(survey_id, q, now) for q in question_ids])
-    db.conn.executemany(  # type: ignore[attr-defined]
+    db.executemany(  # type: ignore[attr-defined]
         "INSERT INTO synced_segments (survey_id, field, synced_at) VALUES (?, ?, ?) "
         "ON CONFLICT (survey_id, field) DO NOTHING", [(survey_id, f, now) for f in segments])
 
 
 def _store_token(db: object, survey_id: str, token: str | None, rows: int) -> None:
-    db.conn.execute(  # type: ignore[attr-defined]
+    db.execute(  # type: ignore[attr-defined]
         "INSERT INTO survey_sync (survey_id, continuation_token, last_sync, responses) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (survey_id) DO UPDATE SET continuation_token = excluded.continuation_token, "
         "last_sync = excluded.last_sync, responses = survey_sync.responses + excluded.responses",
@@ -381,15 +381,15 @@ def sync_response(settings: Settings, survey_id: str, response_id: str, *, clien
             finally:
                 if own_client:
                     client.close()  # type: ignore[union-attr]
-        with connect(settings.db_path) as db:
-            db.conn.execute("BEGIN IMMEDIATE")
+        with connect(settings.store) as db:
+            db.execute("BEGIN IMMEDIATE")
             try:
                 written = write_answers(db, survey_id, batch.frame, wanted, labels, segments)
                 texts = _write_comments(db, survey_id, batch.frame, comments)
-                db.conn.execute("COMMIT")
+                db.execute("COMMIT")
             finally:
                 if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
+                    db.execute("ROLLBACK")
     except (QualtricsError, WorkspaceError, OSError) as exc:
         log.warning("storing pushed response %s of %s failed: %s", response_id, survey_id, exc)
         return SyncResult(survey_id, "failed", message=str(exc) or type(exc).__name__,

@@ -22,28 +22,31 @@ from starlette.testclient import TestClient
 from app import MIDDLEWARE, ROUTES
 from qualtrics.sandbox import Sandbox
 from tests.test_workspace_support import assert_stored_equals_truth, settings_for
-from workspace import bootstrap, catalog, db, metrics, runs
+from workspace import bootstrap, catalog, metrics, runs, store
 from workspace.answers import stored_answers
 from workspace.config import ConfigError
 from workspace.connection import open_client
 from workspace.errors import StoreFull
 from workspace.sync import sync_survey
 
+#: Disk-full and corrupt-file behaviour of the SQLite file; PostgreSQL runs on its own server.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_a_full_database_is_one_sentence_naming_pulse_db_and_keeps_what_was_stored(tmp_path):
     settings = settings_for(tmp_path)
-    with db.connect(settings.db_path) as conn, db.transaction(conn):
+    with store.connect(settings.store) as conn, store.transaction(conn):
         conn.conn.execute("INSERT INTO app_meta (key, value) VALUES ('kept', 'earlier data')")
     with pytest.raises(StoreFull) as raised:
-        with db.connect(settings.db_path) as conn:
+        with store.connect(settings.store) as conn:
             pages = conn.conn.execute("PRAGMA page_count").fetchone()[0]
             conn.conn.execute(f"PRAGMA max_page_count = {pages}")  # this connection's database is now full
-            with db.transaction(conn):
+            with store.transaction(conn):
                 conn.conn.execute("INSERT INTO app_meta (key, value) VALUES ('big', ?)", ("x" * 200_000,))
     message = str(raised.value)
     assert "PULSE_DB" in message and str(settings.db_path) in message and "free space" in message
     assert message.count(". ") == 0 and "\n" not in message, "one sentence"
-    with db.connect(settings.db_path) as conn:
+    with store.connect(settings.store) as conn:
         rows = dict(conn.conn.execute("SELECT key, value FROM app_meta").fetchall())
         assert conn.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert rows.get("kept") == "earlier data" and "big" not in rows
@@ -55,7 +58,7 @@ def test_a_corrupt_store_at_start_is_one_sentence_naming_pulse_db(tmp_path, cont
     path = tmp_path / "pulse.db"
     path.write_bytes(content)
     with pytest.raises(ConfigError) as raised:
-        db.migrate(path)
+        store.migrate(path)
     assert "PULSE_DB" in str(raised.value) and str(path) in str(raised.value) and "backup" in str(raised.value)
     assert path.read_bytes() == content, "the file is left as it was, for recovery"
 
@@ -64,7 +67,7 @@ def test_an_unreadable_store_at_start_is_one_sentence_naming_pulse_db(tmp_path):
     path = tmp_path / "pulse.db"
     path.mkdir()  # a folder where the database file should be: SQLite cannot open it
     with pytest.raises(ConfigError, match="PULSE_DB"):
-        db.migrate(path)
+        store.migrate(path)
 
 
 # ---------------------------------------------------------------- a real full disk (tmpfs, root only)

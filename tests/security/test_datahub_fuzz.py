@@ -19,7 +19,7 @@ from tests.test_datahub import client, key  # noqa: F401
 from tests.test_pages import settings  # noqa: F401
 from workspace.config import Settings
 from workspace.datahub import endpoint
-from workspace.db import connect
+from workspace.store import connect
 
 PATH = endpoint.ENDPOINT_PATH
 JSON = "application/json"
@@ -27,10 +27,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def snapshot(settings: Settings) -> tuple:  # noqa: F811
-    with connect(settings.db_path) as db:
-        sources = db.conn.execute("SELECT survey_id, response_id, step, fields, deliveries FROM datahub_sources "
+    with connect(settings.store) as db:
+        sources = db.execute("SELECT survey_id, response_id, step, fields, deliveries FROM datahub_sources "
                                   "ORDER BY id").fetchall()
-        texts = db.conn.execute("SELECT source_id, field, text, length FROM datahub_texts "
+        texts = db.execute("SELECT source_id, field, text, length FROM datahub_texts "
                                 "ORDER BY source_id, field").fetchall()
     return tuple(sources), tuple(texts)
 

@@ -20,7 +20,7 @@ from tests.test_pages import open_page, settings  # noqa: F401
 from ui import routes
 from workspace.config import Settings
 from workspace.datahub import body, endpoint, sentiment, store, worker
-from workspace.db import connect
+from workspace.store import connect
 
 PATH = endpoint.ENDPOINT_PATH
 LONG = 900 * 1024
@@ -43,12 +43,12 @@ def test_a_900_kb_comment_is_answered_within_a_second_and_stored_capped_with_its
     assert answer.status_code == 201, answer.text
     assert elapsed < 1.0, f"the endpoint took {elapsed:.2f} s"
     assert any(f"{LONG:,} characters" in w for w in answer.json()["warnings"])
-    with connect(settings.db_path) as db:
-        [(text_length, length)] = db.conn.execute("SELECT length(text), length FROM datahub_texts").fetchall()
+    with connect(settings.store) as db:
+        [(text_length, length)] = db.execute("SELECT length(text), length FROM datahub_texts").fetchall()
     assert (text_length, length) == (body.MAX_TEXT_CHARS, LONG)
     assert worker.wait_until_read(settings, timeout=30)
-    with connect(settings.db_path) as db:
-        [(score,)] = db.conn.execute("SELECT sentiment FROM datahub_texts").fetchall()
+    with connect(settings.store) as db:
+        [(score,)] = db.execute("SELECT sentiment FROM datahub_texts").fetchall()
     assert sentiment.polarity(score) == sentiment.Polarity.NEGATIVE
 
 

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 import pytest
 
 from tests.test_workspace_support import settings_for
-from workspace import db, integration
+from workspace import integration, store
 from workspace.crypto import SCRYPT_N, SCRYPT_P, SCRYPT_R
 
 TOKEN = {"access_token": "AT-canary-9f1c", "refresh_token": "RT-canary-77ab"}
@@ -26,6 +26,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite_only
 def test_a_new_store_is_private_to_its_owner(tmp_path):
     settings = settings_for(tmp_path)
     integration.save_token(settings, TOKEN)
@@ -40,6 +41,7 @@ def test_a_new_store_is_private_to_its_owner(tmp_path):
         keep_open.close()
 
 
+@pytest.mark.sqlite_only
 def test_an_existing_world_readable_store_is_tightened_on_first_open(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir(mode=0o755)
@@ -52,8 +54,8 @@ def test_an_existing_world_readable_store_is_tightened_on_first_open(tmp_path):
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if name.exists():
             os.chmod(name, 0o644)
-    db.forget_migrated(path)
-    db.ensure_migrated(path)  # the first open of this process
+    store.forget_migrated(path)
+    store.ensure_migrated(path)  # the first open of this process
     old.close()
     assert mode(folder) == 0o700
     assert mode(path) == 0o600
@@ -62,11 +64,12 @@ def test_an_existing_world_readable_store_is_tightened_on_first_open(tmp_path):
             assert mode(name) == 0o600
 
 
+@pytest.mark.sqlite_only
 def test_a_shared_folder_such_as_tmp_is_left_alone(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o1777)
-    db.migrate(shared / "pulse.db")
+    store.migrate(shared / "pulse.db")
     assert mode(shared) == 0o1777, "PULSE_DB=/tmp/pulse.db must not lock others out of /tmp"
     assert mode(shared / "pulse.db") == 0o600
 
@@ -87,7 +90,7 @@ def test_a_key_beside_the_database_is_moved_out_with_a_log_line(tmp_path, caplog
     key = Fernet.generate_key()
     legacy.write_bytes(key)  # an earlier version's key, which sealed the stored token
     blob = Fernet(key).encrypt(b'{"access_token": "AT-old"}')
-    with db.connect(settings.db_path) as conn:
+    with store.connect(settings.store) as conn:
         conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')", (blob,))
     with caplog.at_level(logging.WARNING, logger="journey_pulse"):
         assert integration.load_token(settings) == {"access_token": "AT-old"}
@@ -98,17 +101,17 @@ def test_a_key_beside_the_database_is_moved_out_with_a_log_line(tmp_path, caplog
 def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encrypted(tmp_path, caplog):
     passphrase = "correct horse battery staple"
     settings = settings_for(tmp_path, PULSE_SECRET_KEY=passphrase)
-    db.ensure_migrated(settings.db_path)
+    store.ensure_migrated(settings.db_path)
     # What versions before the migration stored: the token sealed with base64(SHA-256(passphrase)).
     unsalted = base64.urlsafe_b64encode(hashlib.sha256(passphrase.encode()).digest())
-    with db.connect(settings.db_path) as conn:
+    with store.connect(settings.store) as conn:
         conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
                           (Fernet(unsalted).encrypt(b'{"access_token": "AT-sealed-by-sha256"}'),))
     with caplog.at_level(logging.WARNING, logger="journey_pulse"):
         assert integration.load_token(settings) == {"access_token": "AT-sealed-by-sha256"}
     assert any("Re-encrypted 1 stored secret" in r.getMessage() for r in caplog.records)
 
-    with db.connect(settings.db_path) as conn:
+    with store.connect(settings.store) as conn:
         salt = base64.b64decode(conn.conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'").fetchone()[0])
         blob = conn.conn.execute("SELECT token FROM integration").fetchone()[0]
     assert len(salt) == 16
@@ -123,7 +126,7 @@ def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encr
     # Another store gets another salt: the same passphrase does not give the same key twice.
     other = settings_for(tmp_path / "other", PULSE_SECRET_KEY=passphrase)
     integration.save_token(other, TOKEN)
-    with db.connect(other.db_path) as conn:
+    with store.connect(other.db_path) as conn:
         assert base64.b64decode(conn.conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'")
                                 .fetchone()[0]) != salt
 
@@ -137,7 +140,7 @@ def test_a_legacy_key_that_cannot_move_keeps_opening_its_tokens(tmp_path):
     legacy.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
     legacy.write_bytes(key)
-    with db.connect(settings.db_path) as conn:
+    with store.connect(settings.store) as conn:
         conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
                           (Fernet(key).encrypt(b'{"access_token": "AT-legacy"}'),))
     assert integration.load_token(settings) == {"access_token": "AT-legacy"}

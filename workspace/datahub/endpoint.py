@@ -32,7 +32,7 @@ from typing import Any
 from workspace.config import Settings
 from workspace.datahub import store, worker
 from workspace.datahub.body import Rejected, decode, parse_push, shown
-from workspace.db import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow
 
 ENDPOINT_PATH = "/api/datahub/responses"
 MAX_BODY_BYTES = 1024 * 1024  # Qualtrics' Web Service task limit
@@ -84,22 +84,22 @@ def create_key(settings: Settings, created_by: str | None) -> str:
     """A new key for the endpoint, replacing any previous one at once. Returned once; only its hash is kept."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("UPDATE datahub_keys SET revoked_at = ? WHERE revoked_at IS NULL", (now,))
-        db.conn.execute("INSERT INTO datahub_keys (key_hash, hint, created_by, created_at) VALUES (?, ?, ?, ?)",
+    with connect(settings.store) as db, transaction(db):
+        db.execute("UPDATE datahub_keys SET revoked_at = ? WHERE revoked_at IS NULL", (now,))
+        db.execute("INSERT INTO datahub_keys (key_hash, hint, created_by, created_at) VALUES (?, ?, ?, ?)",
                         (_hash(key), key[:len(KEY_PREFIX) + 4], created_by, now))
     return key
 
 
 def revoke_key(settings: Settings) -> None:
     """Stop accepting pushes until a new key is created."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("UPDATE datahub_keys SET revoked_at = ? WHERE revoked_at IS NULL", (utcnow(),))
+    with connect(settings.store) as db, transaction(db):
+        db.execute("UPDATE datahub_keys SET revoked_at = ? WHERE revoked_at IS NULL", (utcnow(),))
 
 
 def active_key(settings: Settings) -> KeyInfo | None:
-    with connect(settings.db_path) as db:
-        row = db.conn.execute("SELECT hint, created_by, created_at FROM datahub_keys WHERE revoked_at IS NULL "
+    with connect(settings.store) as db:
+        row = db.execute("SELECT hint, created_by, created_at FROM datahub_keys WHERE revoked_at IS NULL "
                               "ORDER BY id DESC LIMIT 1").fetchone()
     return KeyInfo(*row) if row else None
 
@@ -108,8 +108,8 @@ def key_is_valid(settings: Settings, presented: str | None) -> bool:
     """Whether ``presented`` is the active key (compared by hash, in constant time)."""
     if not presented:
         return False
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute("SELECT key_hash FROM datahub_keys WHERE revoked_at IS NULL").fetchall()
+    with connect(settings.store) as db:
+        rows = db.execute("SELECT key_hash FROM datahub_keys WHERE revoked_at IS NULL").fetchall()
     digest = _hash(presented)
     return any(hmac.compare_digest(digest, stored) for (stored,) in rows)
 

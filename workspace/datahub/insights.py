@@ -25,7 +25,7 @@ from workspace import journeys
 from workspace.config import Settings
 from workspace.datahub import mining, sentiment, steps, store
 from workspace.datahub.mining import Theme
-from workspace.db import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow
 from workspace.errors import NotFound
 
 
@@ -72,10 +72,10 @@ def placed_texts(settings: Settings, journey_id: int) -> list[PlacedText]:
     by_name: dict[str, int] = {}
     for name in names:
         by_name.setdefault(name.name.casefold(), name.id)
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(_TEXTS, {"journey": journey_id}).fetchall()
+    with connect(settings.store) as db:
+        rows = db.execute(_TEXTS, {"journey": journey_id}).fetchall()
         survey_steps: dict[str, list[int]] = {}
-        for survey_id, step_id in db.conn.execute(_SURVEY_STEPS, {"journey": journey_id}):
+        for survey_id, step_id in db.execute(_SURVEY_STEPS, {"journey": journey_id}):
             survey_steps.setdefault(survey_id, []).append(step_id)
     known: list[int | None] = []
     for *_, step, chosen, chosen_step in rows:
@@ -143,11 +143,11 @@ def choose_step(settings: Settings, journey_id: int, source_id: int, field: str,
     journey = journeys.get_journey(settings, journey_id)
     if step_id is not None and step_id not in {s.id for s in journey.steps}:
         raise NotFound(f"Step {step_id} is not a step of {journey.name}; reload the page.")
-    with connect(settings.db_path) as db, transaction(db):
-        if db.conn.execute("SELECT 1 FROM datahub_texts WHERE source_id = ? AND field = ?",
+    with connect(settings.store) as db, transaction(db):
+        if db.execute("SELECT 1 FROM datahub_texts WHERE source_id = ? AND field = ?",
                            (source_id, field)).fetchone() is None:
             raise NotFound("That comment is no longer stored; reload the page.")
-        db.conn.execute(
+        db.execute(
             """INSERT INTO datahub_step_choices (source_id, field, journey_id, step_id, chosen_by, chosen_at)
                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, field, journey_id) DO UPDATE SET
                step_id = excluded.step_id, chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at""",

@@ -16,7 +16,7 @@ import requests
 
 from workspace.config import Settings
 from workspace.datahub.endpoint import endpoint_url
-from workspace.db import connect
+from workspace.store import connect
 
 TIMEOUT_SECONDS = 16.0  # what Qualtrics gives a Web Service call
 
@@ -40,12 +40,12 @@ class SampleRun:
 
 def stored_comments(settings: Settings, limit: int) -> list[dict[str, str]]:
     """Newest synced open-text answers as Workflow bodies, with the response's region/channel if synced."""
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             "SELECT survey_id, response_id, recorded_date, text FROM comments "
             "ORDER BY recorded_date DESC, response_id LIMIT ?", (int(limit),)).fetchall()
         segments: dict[tuple[str, str], dict[str, str]] = {}
-        for survey_id, response_id, name, value in db.conn.execute(
+        for survey_id, response_id, name, value in db.execute(
                 "SELECT survey_id, response_id, field, value FROM response_segments WHERE response_id IN "
                 f"({', '.join('?' for _ in rows)})", [r[1] for r in rows]) if rows else ():
             segments.setdefault((survey_id, response_id), {})[name] = value

@@ -12,7 +12,7 @@ import pandas as pd
 from workspace.config import Settings
 from workspace.datahub.body import DEFAULT_TEXT_FIELDS, RESERVED, Push
 from workspace.datahub.sentiment import polarity
-from workspace.db import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow
 from workspace.errors import Invalid
 
 STATUS_PROCESSED, STATUS_NO_TEXT = "Processed", "No text"
@@ -23,8 +23,8 @@ PREVIEW_CHARS = 2_000  # of each text in the received-responses table: 100 rows 
 
 def text_fields(settings: Settings) -> list[str]:
     """Field names read as open text: ``Comment`` and the ones a manager added (``…_TEXT`` always counts)."""
-    with connect(settings.db_path) as db:
-        added = [r[0] for r in db.conn.execute("SELECT field FROM datahub_text_fields ORDER BY field")]
+    with connect(settings.store) as db:
+        added = [r[0] for r in db.execute("SELECT field FROM datahub_text_fields ORDER BY field")]
     defaults = {d.lower() for d in DEFAULT_TEXT_FIELDS}
     return [*DEFAULT_TEXT_FIELDS, *(f for f in added if f.lower() not in defaults)]
 
@@ -40,9 +40,9 @@ def set_text_fields(settings: Settings, names: Iterable[str]) -> list[str]:
             raise Invalid(f"{name} is a reserved field of the Data Hub body and cannot hold open text.")
         if name.lower() not in {c.lower() for c in cleaned}:
             cleaned.append(name)
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.execute("DELETE FROM datahub_text_fields")
-        db.conn.executemany("INSERT INTO datahub_text_fields (field) VALUES (?)", [(n,) for n in cleaned])
+    with connect(settings.store) as db, transaction(db):
+        db.execute("DELETE FROM datahub_text_fields")
+        db.executemany("INSERT INTO datahub_text_fields (field) VALUES (?)", [(n,) for n in cleaned])
     return text_fields(settings)
 
 
@@ -56,24 +56,24 @@ def save_push(settings: Settings, push: Push) -> bool:
     """
     status = STATUS_PROCESSED if push.texts else STATUS_NO_TEXT
     now = utcnow()
-    with connect(settings.db_path) as db, transaction(db):
-        existing = db.conn.execute("SELECT id FROM datahub_sources WHERE survey_id = ? AND response_id = ?",
+    with connect(settings.store) as db, transaction(db):
+        existing = db.execute("SELECT id FROM datahub_sources WHERE survey_id = ? AND response_id = ?",
                                    (push.survey_id, push.response_id)).fetchone()
         values = (push.recorded_date, push.step, json.dumps(push.fields, ensure_ascii=False), now, status)
         if existing:
             source_id = existing[0]
-            db.conn.execute(
+            db.execute(
                 "UPDATE datahub_sources SET recorded_date = ?, step = ?, fields = ?, updated_at = ?, status = ?, "
                 "deliveries = deliveries + 1 WHERE id = ?", (*values, source_id))
             names = [t.field for t in push.texts]
-            db.conn.execute(f"DELETE FROM datahub_texts WHERE source_id = ? AND field NOT IN "
+            db.execute(f"DELETE FROM datahub_texts WHERE source_id = ? AND field NOT IN "
                             f"({', '.join('?' for _ in names)})", (source_id, *names))
         else:
-            source_id = db.conn.execute(
+            source_id = db.insert_returning_id(
                 "INSERT INTO datahub_sources (recorded_date, step, fields, updated_at, status, survey_id, "
                 "response_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, push.survey_id, push.response_id, now)).lastrowid
-        db.conn.executemany(
+                (*values, push.survey_id, push.response_id, now))
+        db.executemany(
             """INSERT INTO datahub_texts (source_id, field, text, length) VALUES (?, ?, ?, ?)
                ON CONFLICT (source_id, field) DO UPDATE SET
                  sentiment = CASE WHEN datahub_texts.text = excluded.text THEN datahub_texts.sentiment END,
@@ -84,8 +84,8 @@ def save_push(settings: Settings, push: Push) -> bool:
 
 def step_names(settings: Settings) -> set[str]:
     """Every step name of every journey, case-folded: what a push's Step may name."""
-    with connect(settings.db_path) as db:
-        return {str(r[0]).casefold() for r in db.conn.execute("SELECT DISTINCT name FROM steps")}
+    with connect(settings.store) as db:
+        return {str(r[0]).casefold() for r in db.execute("SELECT DISTINCT name FROM steps")}
 
 
 # ---------------------------------------------------------------- reading (the mining worker)
@@ -98,22 +98,22 @@ class UnreadText:
 
 
 def unread_texts(settings: Settings, limit: int) -> list[UnreadText]:
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute("SELECT source_id, field, text FROM datahub_texts WHERE sentiment IS NULL "
+    with connect(settings.store) as db:
+        rows = db.execute("SELECT source_id, field, text FROM datahub_texts WHERE sentiment IS NULL "
                                "ORDER BY source_id, field LIMIT ?", (int(limit),)).fetchall()
     return [UnreadText(*row) for row in rows]
 
 
 def record_sentiments(settings: Settings, scored: Iterable[tuple[UnreadText, float]]) -> None:
     """Store scores, unless the text changed meanwhile (a newer push): that one is read again."""
-    with connect(settings.db_path) as db, transaction(db):
-        db.conn.executemany("UPDATE datahub_texts SET sentiment = ? WHERE source_id = ? AND field = ? AND text = ?",
+    with connect(settings.store) as db, transaction(db):
+        db.executemany("UPDATE datahub_texts SET sentiment = ? WHERE source_id = ? AND field = ? AND text = ?",
                             [(score, t.source_id, t.field, t.text) for t, score in scored])
 
 
 def unread_count(settings: Settings) -> int:
-    with connect(settings.db_path) as db:
-        return db.conn.execute("SELECT count(*) FROM datahub_texts WHERE sentiment IS NULL").fetchone()[0]
+    with connect(settings.store) as db:
+        return db.execute("SELECT count(*) FROM datahub_texts WHERE sentiment IS NULL").fetchone()[0]
 
 
 # ---------------------------------------------------------------- what arrived
@@ -129,11 +129,11 @@ class Overview:
 
 
 def overview(settings: Settings) -> Overview:
-    with connect(settings.db_path) as db:
-        row = db.conn.execute(
+    with connect(settings.store) as db:
+        row = db.execute(
             "SELECT count(*), coalesce(sum(status = ?), 0), coalesce(sum(deliveries), 0), max(updated_at) "
             "FROM datahub_sources", (STATUS_PROCESSED,)).fetchone()
-        texts, unread = db.conn.execute(
+        texts, unread = db.execute(
             "SELECT count(*), coalesce(sum(sentiment IS NULL), 0) FROM datahub_texts").fetchone()
     return Overview(sources=row[0], with_text=row[1], texts=texts, unread=unread, deliveries=row[2],
                     last_received=row[3])
@@ -148,13 +148,13 @@ def shown_text(text: str, length: int, limit: int) -> str:
 
 def latest_sources(settings: Settings, limit: int = 50) -> pd.DataFrame:
     """The newest received responses, one row each, ready for a table (texts are user input: show as text)."""
-    with connect(settings.db_path) as db:
-        sources = db.conn.execute(
+    with connect(settings.store) as db:
+        sources = db.execute(
             "SELECT id, updated_at, survey_id, response_id, step, status, deliveries FROM datahub_sources "
             "ORDER BY updated_at DESC, id DESC LIMIT ?", (int(limit),)).fetchall()
         ids = [s[0] for s in sources]
         texts: dict[int, list[tuple[str, int, float | None]]] = {}
-        for source_id, text, length, score in db.conn.execute(
+        for source_id, text, length, score in db.execute(
                 f"SELECT source_id, substr(text, 1, {PREVIEW_CHARS + 1}), length, sentiment FROM datahub_texts "
                 f"WHERE source_id IN ({', '.join('?' for _ in ids)}) ORDER BY source_id, field", ids) if ids else ():
             texts.setdefault(source_id, []).append((text, length, score))
@@ -173,8 +173,8 @@ def named_steps(settings: Settings, step: str | None) -> list[str]:
     """The steps ``step`` names (case-insensitive), as "Journey › Step", in journey and lane order."""
     if not step:
         return []
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             """SELECT j.name, s.name FROM steps s JOIN stages g ON g.id = s.stage_id
                JOIN journeys j ON j.id = g.journey_id WHERE s.name = ? COLLATE NOCASE
                ORDER BY lower(j.name), g.position, s.position""", (step,)).fetchall()

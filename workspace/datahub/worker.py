@@ -56,7 +56,7 @@ _workers: dict[str, _Worker] = {}
 
 
 def _key(settings: Settings) -> str:
-    return str(Path(settings.db_path).resolve())
+    return settings.store.key
 
 
 def notify(settings: Settings) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from workspace import catalog, journeys, metrics, scores
 from workspace.config import Settings
-from workspace.db import connect
+from workspace.store import connect
 from workspace.scores import MetricCard
 
 #: How often a screen reads the stored figures again (reads only: the feeds do the syncing). The wall
@@ -68,8 +68,8 @@ def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveCo
     if not steps or limit <= 0:
         return []
     marks = ", ".join("?" for _ in steps)
-    with connect(settings.db_path) as db:
-        rows = db.conn.execute(
+    with connect(settings.store) as db:
+        rows = db.execute(
             "SELECT c.survey_id, c.text, c.recorded_date FROM comments AS c "
             "JOIN survey_comment_questions AS q ON q.survey_id = c.survey_id AND q.question_id = c.question_id "
             f"WHERE c.survey_id IN ({marks}) ORDER BY c.recorded_date DESC, c.response_id DESC LIMIT ?",

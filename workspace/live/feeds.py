@@ -102,7 +102,7 @@ _versions = _Versions()
 
 
 def _key(settings: Settings, survey_id: str) -> tuple[str, str]:
-    return (str(settings.db_path), survey_id)
+    return (settings.store.key, survey_id)
 
 
 _listeners: list[Callable[[Settings, str], None]] = []

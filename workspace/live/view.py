@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from workspace import catalog, journeys, metrics
 from workspace.config import Settings
-from workspace.db import connect
+from workspace.store import connect
 from workspace.live import feeds, links
 
 MAX_AGE = 5.0
@@ -117,10 +117,10 @@ _cache = _Cache()
 def _answered_since(settings: Settings, questions: dict[str, list[str]], since: str) -> dict[str, int]:
     """Survey id → distinct responses recorded at or after ``since`` among the metric questions' answers."""
     counts = {}
-    with connect(settings.db_path) as db:
+    with connect(settings.store) as db:
         for survey_id, question_ids in questions.items():
             marks = ", ".join("?" for _ in question_ids)
-            counts[survey_id] = db.conn.execute(
+            counts[survey_id] = db.execute(
                 "SELECT COUNT(DISTINCT response_id) FROM answers WHERE survey_id = ? "
                 f"AND question_id IN ({marks}) AND recorded_date >= ?", [survey_id, *question_ids, since]
             ).fetchone()[0]
@@ -153,7 +153,7 @@ def _compute(settings: Settings, journey_id: int, started: str, survey_ids: list
 def _fresh(settings: Settings, journey_id: int, survey_ids: list[str], states: list[feeds.FeedState],
            started: str) -> JourneyView:
     """The cached view when its versions still hold, else one computation (others wait for it, then reuse it)."""
-    key = (str(settings.db_path), journey_id)
+    key = (settings.store.key, journey_id)
     versions = tuple(s.version for s in states)
     cached = _cache.get(key, versions)
     if cached is None:
@@ -169,7 +169,7 @@ def journey_view(settings: Settings, journey_id: int) -> JourneyView:
     """The journey's Live figures for one screen refresh (keeps its surveys' feeds running)."""
     from workspace import live
 
-    key = (str(settings.db_path), journey_id)
+    key = (settings.store.key, journey_id)
     started = _cache.session_start(key)
     survey_ids = live.survey_ids(settings, journey_id)
     _cache.watched[key] = (settings, tuple(survey_ids))
@@ -181,7 +181,7 @@ def _recompute_after_change(settings: Settings, survey_id: str) -> None:
     so that their next refresh finds the new figures ready instead of computing them."""
     for key, (watched_settings, survey_ids) in list(_cache.watched.items()):
         started = _cache.started(key)
-        if key[0] != str(settings.db_path) or survey_id not in survey_ids or started is None:
+        if key[0] != settings.store.key or survey_id not in survey_ids or started is None:
             continue
         states = feeds.states(watched_settings, list(survey_ids))
         _fresh(watched_settings, key[1], list(survey_ids), states, started)

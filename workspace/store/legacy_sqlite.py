@@ -1,17 +1,42 @@
-"""The store's schema as an ordered list of sqlite-utils migrations.
+"""The SQLite-only releases' schema, as their ordered list of sqlite-utils migrations (001–011). Frozen.
 
-Rules: never edit a released migration; add a new one. Each step runs in a transaction together with
-its record in ``_sqlite_migrations``, so a database is always at exactly one version. Plain SQL is used
-for tables whose keys and constraints matter (composite keys, ``WITHOUT ROWID``, cascades), because
-the DDL then reads as the contract it is.
+Only stores those releases made run these (:func:`upgrade`): each step in a transaction with its record in
+``_sqlite_migrations``. A new store starts from Alembic's baseline revision instead, which creates the schema
+these leave (tests/test_store_migrations.py proves it), and every change since is an Alembic revision.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
 MIGRATIONS = Migrations("journey_pulse")
+
+
+def upgrade(conn: sqlite3.Connection) -> list[str] | None:
+    """Bring a store of the SQLite-only releases to their last version and return the steps applied now;
+    None (and nothing done) for any other store.
+
+    Serialised with ``BEGIN IMMEDIATE``: a second process starting at once waits, then finds nothing pending.
+    """
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'").fetchone()
+    if not found:
+        return None
+    db = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+        MIGRATIONS.apply(db)  # runs its steps as savepoints inside our transaction
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS.applied(db))}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return pending
 
 
 @MIGRATIONS(name="001_core")
@@ -107,7 +132,7 @@ def _core(db: sqlite_utils.Database) -> None:
         )""",
         "CREATE INDEX placements_by_step ON placements (step_id, position)",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="002_answers_and_sync")
@@ -164,23 +189,23 @@ def _answers_and_sync(db: sqlite_utils.Database) -> None:
         )""",
         "CREATE INDEX sync_runs_by_survey ON sync_runs (survey_id, id)",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="003_targets_and_segments")
 def _targets_and_segments(db: sqlite_utils.Database) -> None:
     """Targets with a direction per metric, and the embedded-data fields chosen as segments."""
-    db.conn.execute("ALTER TABLE metrics ADD COLUMN target REAL")
-    db.conn.execute(
+    db.execute("ALTER TABLE metrics ADD COLUMN target REAL")
+    db.execute(
         "ALTER TABLE metrics ADD COLUMN direction TEXT NOT NULL DEFAULT 'higher' "
         "CHECK (direction IN ('higher', 'lower'))")
-    db.conn.execute(
+    db.execute(
         """CREATE TABLE segment_fields (
             survey_id TEXT NOT NULL,
             field TEXT NOT NULL,
             PRIMARY KEY (survey_id, field)
         )""")
-    db.conn.execute(
+    db.execute(
         """CREATE TABLE synced_segments (
             survey_id TEXT NOT NULL,
             field TEXT NOT NULL,
@@ -230,7 +255,7 @@ def _comments_and_survey_fields(db: sqlite_utils.Database) -> None:
         )""",
         "CREATE INDEX comments_newest ON comments (survey_id, recorded_date)",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="005_data_hub")
@@ -278,7 +303,7 @@ def _data_hub(db: sqlite_utils.Database) -> None:
             field TEXT PRIMARY KEY COLLATE NOCASE
         )""",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="006_embedded_sandbox")
@@ -287,7 +312,7 @@ def _embedded_sandbox(db: sqlite_utils.Database) -> None:
 
     One row, written by the app when it starts the sandbox on its (new, random) port and deleted when it
     stops it; the demo client's secret is Fernet ciphertext like every other credential."""
-    db.conn.execute(
+    db.execute(
         """CREATE TABLE embedded_sandbox (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             base_url TEXT NOT NULL,
@@ -305,7 +330,7 @@ def _skipped_questions(db: sqlite_utils.Database) -> None:
     in the flow, multiple answer, text-entry row…), so the wizard can say why a question is not offered
     without reading the definition again. Only a new table; a survey read before this step simply has none
     until its definition is read again (at most a day later, see ``catalog.DEFINITION_MAX_AGE``)."""
-    db.conn.execute("""CREATE TABLE skipped_questions (
+    db.execute("""CREATE TABLE skipped_questions (
         survey_id TEXT NOT NULL,
         id TEXT NOT NULL,                    -- 'QID7', a matrix row 'QID7_3'
         export_tag TEXT,
@@ -330,7 +355,7 @@ def _security(db: sqlite_utils.Database) -> None:
         "ALTER TABLE oauth_states ADD COLUMN browser_hash TEXT",
         "ALTER TABLE oauth_states ADD COLUMN consent_url TEXT",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="009_data_hub_reading_and_steps")
@@ -366,7 +391,7 @@ def _data_hub_reading_and_steps(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (source_id, field, journey_id)
         )""",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
 
 
 @MIGRATIONS(name="010_sync_cancel")
@@ -399,4 +424,4 @@ def _sync_cancel(db: sqlite_utils.Database) -> None:
         "ALTER TABLE sync_runs_new RENAME TO sync_runs",
         "CREATE INDEX sync_runs_by_survey ON sync_runs (survey_id, id)",
     ):
-        db.conn.execute(statement)
+        db.execute(statement)
