@@ -6,6 +6,8 @@
     add-metric --survey SV_… --question QID… --type nps|csat|ces [--title T] [--journey NAME --step NAME]
     sync [--metric ID | --all]             incremental; progress on stderr
     score FILE --type … --question QID… [--definition QSF]   (workspace.score_file)
+    migrate                                creates or upgrades the store's schema (once, before rolling servers)
+    move-store --to postgresql://… [--from PATH]   copies the SQLite store into an empty PostgreSQL database
 
 Qualtrics is reached with ``QUALTRICS_API_TOKEN`` (+ base URL or data center) when set, else with the
 connection the app stored in ``PULSE_DB``. Every failure is one sentence on stderr and exit code 1.
@@ -17,16 +19,18 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from qualtrics.errors import QualtricsError
-from workspace import journeys, metrics, scores
+from workspace import journeys, metrics, scores, store
 from workspace.catalog import refresh_questions
 from workspace.config import ConfigError, Settings
 from workspace.connection import open_client, reporting_auth_failures
 from workspace.crypto import SecretKeyError
 from workspace.errors import NotFound, WorkspaceError
 from workspace.score_file import add_score_command
+from workspace.store import move
 from workspace.sync import SyncResult, sync_all, sync_metric
 
 
@@ -186,6 +190,60 @@ def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if all(r.ok for r in results) else 1  # failed or cancelled
 
 
+def cmd_migrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    location = _settings().store
+    before = store.current_revision(location)
+    applied = store.migrate(location)
+    if applied or before != store.HEAD:
+        steps = ", ".join(applied) if applied else "its first Alembic revision stamp"
+        print(f"Migrated {location.describe()} from revision {before or 'of an SQLite-only release'}: applied "
+              f"{steps}; now at revision {store.HEAD}.", file=out)
+    else:
+        print(f"{location.describe()} is already at revision {store.HEAD}; nothing to do.", file=out)
+    return 0
+
+
+class _MoveProgress:
+    """One overwritten line on stderr per table, shown only for tables large enough to take a while."""
+
+    SHOWN_FROM_ROWS = 20_000
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.showing = False
+
+    def __call__(self, table: str, copied: int, total: int) -> None:
+        if total < self.SHOWN_FROM_ROWS:
+            return
+        self.showing = copied < total
+        self.err.write(f"\r{table}: {copied:,} of {total:,} rows ({copied / total:.0%})".ljust(60)
+                       + ("" if self.showing else "\n"))
+        self.err.flush()
+
+
+def cmd_move_store(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    source = args.source or settings.db_path
+    line = _MoveProgress(err)
+    try:
+        report = move.move_store(source, args.to, progress=line)
+    except KeyboardInterrupt:
+        if line.showing:
+            err.write("\n")
+        print("Error: interrupted; nothing was kept: the PostgreSQL database is empty again (its schema stays) and "
+              "the SQLite store is unchanged. Run the same command again to start over.", file=err)
+        return 130
+    except (move.MoveRefused, move.MoveFailed) as exc:
+        raise CommandError(str(exc)) from None
+    print(f"Copied {report.source.describe()} into {report.target.describe()} (schema revision {report.revision}); "
+          "every table's rows counted on both sides:", file=out)
+    print(move.format_report(report), file=out)
+    print(move.key_reminder(report, bool(settings.secret_key), settings.key_path), file=out)
+    print(f"Next: set PULSE_DATABASE_URL to that database on every server and the worker. The SQLite file is "
+          "left as it was; keep it as a backup but do not run servers on it any more.", file=out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workspace", description="Journey Pulse workspace commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -222,6 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                    help="how long to wait for another sync of the same survey to finish (default 60)")
     p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("migrate", help="create or upgrade the store's schema (run once before upgrading servers)")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = sub.add_parser("move-store", help="copy the SQLite store into an empty PostgreSQL database")
+    p.add_argument("--to", required=True, metavar="postgresql://…", help="the empty PostgreSQL database")
+    p.add_argument("--from", dest="source", type=Path, metavar="PATH",
+                   help="the SQLite store to copy (default: PULSE_DB)")
+    p.set_defaults(handler=cmd_move_store)
 
     add_score_command(sub)
     return parser
