@@ -267,6 +267,7 @@ async def pages(target: Target, counts: list[int], window: float, rerun_timeout:
             await open_sessions(sessions, target, "/", f"journey={target.journey_id}", count, timeout=180)
             await asyncio.gather(*(s.rerun(timeout=rerun_timeout) for s in sessions))  # warm: one click each
             latencies: list[float] = []
+            durations: list[float] = []
             failures: list[str] = []
             meter = Meter(target, rss0).start()
             end = meter.t0 + window
@@ -279,6 +280,7 @@ async def pages(target: Target, counts: list[int], window: float, rerun_timeout:
                     try:
                         run = await session.rerun(timeout=rerun_timeout)
                         latencies.append(run.latency)
+                        durations.append(run.finished - run.started)  # the run alone, without its wait
                     except SessionError as exc:
                         latencies.append(float("inf"))
                         failures.append(str(exc))
@@ -288,6 +290,7 @@ async def pages(target: Target, counts: list[int], window: float, rerun_timeout:
             p95 = percentile(latencies, 0.95)
             rows.append({"scenario": "pages", "sessions": count, "clicks": len(latencies),
                          "rerun_p50_s": percentile(latencies, 0.5), "rerun_p95_s": p95,
+                         "run_p50_s": percentile(durations, 0.5),
                          "held": p95 <= HELD_RERUN_P95 and not failures, "failures": failures[:3],
                          **meter.figures(count)})
             if not go_on(rows[-1], all_sizes):
@@ -345,8 +348,15 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
             for screen in screens.values():
                 recent = [t for t in screen.updates if t >= meter.t0]
                 gaps.extend(b - a for a, b in zip(recent, recent[1:]))
+            # How long the server took over one refresh, from its new_session to its script_finished.
+            refreshes = [r for s in sessions for r in s.runs if r.is_fragment and r.started >= meter.t0]
+            runs = [r.finished - r.started for r in refreshes if r.status == "fragment finished"]
+            # A refresh requested while one runs stops it and starts over (Streamlit's fragment rerun preempts).
+            stopped = sum(1 for r in refreshes if r.status == "stopped for a rerun")
             latencies: list[float] = []
+            posted_votes = 0
             for _ in range(votes):
+                posted_votes += 1
                 before = {key: screen.answered[-1][1] for key, screen in screens.items()}
                 posted = time.monotonic()
                 await post_answer(target)
@@ -360,13 +370,17 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
                             pending.discard(key)
                     await asyncio.sleep(0.02)
                 latencies.extend([float("inf")] * len(pending))
+                if pending == set(screens):
+                    break  # no screen showed it in time: the next votes would only wait out their deadlines too
             closed = [s.closed_reason for s in sessions if s.closed_reason]
             errors = [e for s in sessions for e in s.errors]
             p95 = percentile(gaps, 0.95)
-            rows.append({"scenario": "wall", "sessions": count, "refreshes": len(gaps) + len(screens),
+            rows.append({"scenario": "wall", "sessions": count,
                          "gap_p50_s": percentile(gaps, 0.5), "gap_p95_s": p95,
+                         "refresh_run_p50_s": percentile(runs, 0.5), "refreshes_finished": len(runs),
+                         "refreshes_stopped": stopped,
                          "held": p95 <= HELD_GAP_P95 and not closed and not errors,
-                         "votes": votes, "vote_p50_s": percentile(latencies, 0.5),
+                         "votes": posted_votes, "vote_p50_s": percentile(latencies, 0.5),
                          "vote_p95_s": percentile(latencies, 0.95),
                          "votes_missed": sum(1 for v in latencies if v == float("inf")),
                          "failures": (closed + errors)[:3], **meter.figures(count)})
@@ -379,8 +393,9 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
 
 # -- reporting -----------------------------------------------------------------------------------------------
 
-HEADER = ("| scenario | servers | sessions | per server | p50 s | p95 s | held | vote -> screen p50 / p95 s | "
-          "server / client CPU s/s | RSS MB | MB / session | load avg |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| scenario | servers | sessions | per server | p50 s | p95 s | held | one run p50 s | "
+          "vote -> screen p50 / p95 s | server / client CPU s/s | RSS MB | MB / session | load avg |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def table_row(row: dict, servers: int) -> str:
@@ -388,9 +403,12 @@ def table_row(row: dict, servers: int) -> str:
         ("refresh gap", row.get("gap_p50_s"), row.get("gap_p95_s"))
     vote = (f"{row['vote_p50_s']:.2f} / {row['vote_p95_s']:.2f}" + (f" ({row['votes_missed']} missed)"
             if row["votes_missed"] else "")) if row["scenario"] == "wall" else ""
+    stopped = f" ({row['refreshes_stopped']} of {row['refreshes_stopped'] + row['refreshes_finished']} refreshes " \
+        "stopped for a newer one)" if row.get("refreshes_stopped") else ""
     return (f"| {row['scenario']} ({latency[0]}) | {servers} | {row['sessions']} | "
             f"{'/'.join(map(str, row['per_server']))} | {latency[1]:.2f} | {latency[2]:.2f} | "
-            f"{'yes' if row['held'] else 'NO'} | {vote} | {row['server_cpu_per_s']:.2f} / {row['client_cpu_per_s']:.2f} | "
+            f"{'yes' if row['held'] else 'NO'}{stopped} | {row.get('run_p50_s', row.get('refresh_run_p50_s', math.nan)):.2f} | "
+            f"{vote} | {row['server_cpu_per_s']:.2f} / {row['client_cpu_per_s']:.2f} | "
             f"{row['rss_mb']:.0f} | "
             f"{row['mb_per_session']:.1f} | {row['load_average']:.1f} |")
 
@@ -409,7 +427,9 @@ def report(row: dict) -> None:
         if row["scenario"] == "wall" else ""
     print(f"{row['scenario']:>5} {row['sessions']:>3} sessions: {kind} p50 {p50:.2f} s p95 {p95:.2f} s{vote} | "
           f"server CPU {row['server_cpu_per_s']:.2f} s/s | {row['mb_per_session']:.1f} MB/session | "
-          f"{'held' if row['held'] else 'NOT held'}" + (f" ({row['failures'][0]})" if row["failures"] else ""),
+          f"{'held' if row['held'] else 'NOT held'}" + (f" ({row['failures'][0]})" if row["failures"] else "")
+          + (f"; {row['refreshes_stopped']} refreshes stopped for a newer one, {row['refreshes_finished']} finished"
+             if row["scenario"] == "wall" else ""),
           file=sys.stderr, flush=True)
 
 
@@ -431,7 +451,8 @@ def write_results(result: dict, command: str, path: Path = RESULTS) -> None:
     block = "\n".join([
         key, "",
         f"- command: `{command}`",
-        f"- started: {result['started']} UTC, took {result['took_s']:.0f} s; {result['mode']}",
+        f"- started: {result['started']} UTC, took {result['took_s']:.0f} s; {result['mode']}; server CPU with "
+        f"no session {result['idle_server_cpu_per_s']:.2f} s/s",
         f"- machine: {result['cpus']} cores, {result['platform']}; load average (1, 5, 15 min) at start "
         f"{', '.join(f'{x:.2f}' for x in result['load_start'])}, at end {', '.join(f'{x:.2f}' for x in result['load_end'])}",
         "- held: " + "; ".join(f"{k.replace('_', ' ')} = {v:.1f}" if isinstance(v, float) else
@@ -452,7 +473,8 @@ Written by `bench/load.py --results` (a block per scenario and server count; `be
 Sessions are websocket-level Streamlit clients (bench/streamlit_client.py) in one process beside the servers,
 on the same 2 cores; a rerun's latency runs from the request to its `script_finished`, a wall's refresh gap
 between two board updates a screen receives, vote -> screen from the POST of an answer to the first board
-update that shows the new count (per screen). Held: rerun p95 <= 1 s (pages), refresh gap p95 <= 2 s (wall).
+update that shows the new count (per screen). "One run" is a run alone (its `new_session` to its
+`script_finished`, no wait for the session's turn). Held: rerun p95 <= 1 s (pages), refresh gap p95 <= 2 s (wall).
 Other helpers' test runs share the machine: the load average is beside every figure.
 
 """
@@ -483,8 +505,12 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="pulse-load-") as tmp:
         with (contextlib.nullcontext(running(args)) if args.url else started(args.servers, Path(tmp))) as target:
+            idle = Meter(target, 0.0).start()
+            time.sleep(5)
+            idle_cpu = idle.figures(1)["server_cpu_per_s"]
             print(f"{target.mode}: sessions on {target.url}, answers to {target.form_url}; load average "
-                  f"{load_start[0]:.1f} on {os.cpu_count()} cores", file=sys.stderr, flush=True)
+                  f"{load_start[0]:.1f} on {os.cpu_count()} cores; server CPU with no session {idle_cpu:.2f} s/s",
+                  file=sys.stderr, flush=True)
             for scenario in scenarios:
                 if scenario == "pages":
                     rows += asyncio.run(pages(target, counts, args.window, args.rerun_timeout, args.all_sizes))
@@ -492,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows += asyncio.run(wall(target, counts, args.window, args.votes, args.vote_timeout,
                                              args.all_sizes))
     result = {"scenarios": scenarios, "servers": args.servers, "mode": target.mode, "rows": rows,
+              "idle_server_cpu_per_s": idle_cpu,
               "summary": summary(rows), "started": started_at.strftime("%Y-%m-%d %H:%M"),
               "took_s": time.monotonic() - t0, "cpus": os.cpu_count(), "platform": platform.platform(),
               "load_start": load_start, "load_end": os.getloadavg()}

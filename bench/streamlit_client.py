@@ -224,13 +224,12 @@ class Session:
         The run that answers is the first one that starts after the request and is of the same kind (the whole
         page, or one that includes the fragment); a run of the page that is stopped for a newer rerun counts
         as answered too, with its status saying so."""
-        known = len(self.runs)
         sent = await self.send_rerun(fragment_id)
         deadline = sent + timeout
         while True:
-            for run in self.runs[known:]:
-                if run.finished is not None and (fragment_id in run.fragment_ids if fragment_id
-                                                 else not run.is_fragment):
+            for run in self.runs:
+                same_kind = fragment_id in run.fragment_ids if fragment_id else not run.is_fragment
+                if run.started >= sent and same_kind and run.finished is not None:
                     if self.errors:
                         raise SessionError(f"the page showed an error: {self.errors[-1]}")
                     run.requested = sent

@@ -46,7 +46,7 @@ def result(servers: int, p95: float) -> dict:
            "held": p95 <= 1, "server_cpu_per_s": 1.5, "client_cpu_per_s": 0.2, "rss_mb": 300.0, "mb_per_session": 2.5, "load_average": 1.0}
     return {"scenarios": ["pages"], "servers": servers, "mode": "test", "rows": [row],
             "summary": load.summary([row]), "started": "2026-12-02 01:00", "took_s": 60.0, "cpus": 2,
-            "platform": "Linux", "load_start": (1.0, 1.0, 1.0), "load_end": (1.0, 1.0, 1.0)}
+            "platform": "Linux", "idle_server_cpu_per_s": 0.01, "load_start": (1.0, 1.0, 1.0), "load_end": (1.0, 1.0, 1.0)}
 
 
 def test_results_blocks_replace_only_their_own_and_keep_the_rest_of_the_file(tmp_path):
@@ -80,4 +80,4 @@ def test_a_tiny_load_run_measures_every_figure_without_an_error():
         assert by[("pages", n)]["clicks"] >= n and math.isfinite(by[("pages", n)]["rerun_p95_s"])
         wall = by[("wall", n)]
         assert wall["votes_missed"] == 0 and math.isfinite(wall["vote_p95_s"]) and wall["vote_p50_s"] > 0
-        assert wall["refreshes"] > n and math.isfinite(wall["gap_p95_s"])
+        assert wall["refreshes_finished"] > n and math.isfinite(wall["gap_p95_s"])
