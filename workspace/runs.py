@@ -89,7 +89,7 @@ def record_progress(settings: Settings, run_id: int, stage: str, fraction: float
     else:
         # fetchall: finish the RETURNING statement before COMMIT (a half-read cursor blocks it).
         with connect(settings.store) as own, transaction(own):
-            rows = own.conn.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
+            rows = own.execute(_PROGRESS_SQL, (stage, fraction, run_id)).fetchall()
     return (rows[0][0] or "someone") if rows and rows[0][1] else None
 
 
@@ -118,7 +118,7 @@ def finish_run(settings: Settings, run_id: int, status: str, *, responses: int =
         db.execute(sql, args)
         return
     with connect(settings.store) as own, transaction(own):
-        own.conn.execute(sql, args)
+        own.execute(sql, args)
 
 
 def get_run(settings: Settings, run_id: int) -> SyncRun:

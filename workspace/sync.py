@@ -9,7 +9,7 @@ Per survey, under its lock (:mod:`workspace.locks`):
 2. A question, comment question or segment field the stored token does not cover yet is *backfilled*
    first: one export of just that column without a token, after which the survey's token (untouched)
    covers it too.
-3. Whole batches are written in ``BEGIN IMMEDIATE`` transactions as ``executemany`` upserts keyed by
+3. Whole batches are written in write transactions as ``executemany`` upserts keyed by
    (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves
    half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
    rewrites the B-tree pages it touched into the WAL.
@@ -40,7 +40,7 @@ from workspace.answers import label_lookup, segment_fields, write_answers
 from workspace.catalog import cached_questions, comment_questions, definition_is_current, refresh_catalog
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
-from workspace.store import connect, utcnow
+from workspace.store import connect, sqlite, transaction, utcnow
 from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
 from workspace.locks import survey_lock
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
@@ -118,7 +118,7 @@ class _Reporter:
                 cancel_by = runs.record_progress(self.settings, self.run_id, stage, fraction, db=self.db)  # type: ignore[arg-type]
             except Exception:  # progress is a courtesy; never fail a sync over it
                 log.debug("could not record progress", exc_info=True)
-            storing = self.db is not None and self.db.conn.in_transaction  # type: ignore[attr-defined]
+            storing = self.db is not None and self.db.in_transaction  # type: ignore[attr-defined]
             if cancel_by and stage in _CANCELLABLE and not storing:
                 raise SyncCancelled(cancel_by, stage, fraction)
 
@@ -176,38 +176,41 @@ def _write_comments(db: object, survey_id: str, frame: pd.DataFrame, comment_ids
 def _export(settings: Settings, client: object, survey_id: str, columns: _Columns,
             segments: Sequence[str], token: str | None, labels: dict, report: _Reporter,
             finish: Callable[[object, str | None, int], None]) -> tuple[int, int, int]:
-    """Run one export and store it: whole batches per ``BEGIN IMMEDIATE`` transaction, committed every
+    """Run one export and store it: whole batches per write transaction, committed every
     :data:`COMMIT_ROWS` rows or :data:`COMMIT_SECONDS`; ``finish(db, new_token, rows)`` runs in the same
     transaction as the last batch, so the token can never be ahead of the stored answers.
     Returns (responses read, answers written, comments written)."""
     export = client.export_responses(  # type: ignore[attr-defined]
         survey_id, columns.all, continuation_token=token, embedded_data=list(segments), progress=report)
-    rows = written = comments = pending = 0
-    opened = 0.0
+    rows = written = comments = 0
+    batches = iter(export.batches())
     with connect(settings.store) as db:
-        # A large page cache keeps the answers' B-tree in memory while a big first export lands in it.
-        db.execute(f"PRAGMA cache_size = -{SYNC_CACHE_KIB}")
+        if not db.is_postgresql:
+            # A large page cache keeps the answers' B-tree in memory while a big first export lands in it.
+            sqlite.set_cache_size(db.conn, SYNC_CACHE_KIB)
         report.db = db
         try:
-            for batch in export.batches():
-                if not db.conn.in_transaction:
-                    db.execute("BEGIN IMMEDIATE")
+            # The next batch is read outside a transaction after each commit (and the first one, which waits
+            # for the export, before any): the write lock is held only while batches are being stored.
+            batch = next(batches, None)
+            while True:
+                with transaction(db):
                     opened, pending = time.monotonic(), 0
-                written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
-                comments += _write_comments(db, survey_id, batch.frame, columns.comments)
-                rows += len(batch)
-                pending += len(batch)
-                if pending >= COMMIT_ROWS or time.monotonic() - opened >= COMMIT_SECONDS:
-                    db.execute("COMMIT")
-                report("store", report.parsed)
-            if not db.conn.in_transaction:
-                db.execute("BEGIN IMMEDIATE")
-            finish(db, export.continuation_token, rows)
-            db.execute("COMMIT")
+                    while batch is not None:
+                        written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
+                        comments += _write_comments(db, survey_id, batch.frame, columns.comments)
+                        rows += len(batch)
+                        pending += len(batch)
+                        report("store", report.parsed)
+                        if pending >= COMMIT_ROWS or time.monotonic() - opened >= COMMIT_SECONDS:
+                            break
+                        batch = next(batches, None)
+                    else:
+                        finish(db, export.continuation_token, rows)
+                        break
+                batch = next(batches, None)
         finally:
             report.db = None
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK")
     report("store", 1.0)
     return rows, written, comments
 
@@ -381,15 +384,9 @@ def sync_response(settings: Settings, survey_id: str, response_id: str, *, clien
             finally:
                 if own_client:
                     client.close()  # type: ignore[union-attr]
-        with connect(settings.store) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                written = write_answers(db, survey_id, batch.frame, wanted, labels, segments)
-                texts = _write_comments(db, survey_id, batch.frame, comments)
-                db.execute("COMMIT")
-            finally:
-                if db.conn.in_transaction:
-                    db.execute("ROLLBACK")
+        with connect(settings.store) as db, transaction(db):
+            written = write_answers(db, survey_id, batch.frame, wanted, labels, segments)
+            texts = _write_comments(db, survey_id, batch.frame, comments)
     except (QualtricsError, WorkspaceError, OSError) as exc:
         log.warning("storing pushed response %s of %s failed: %s", response_id, survey_id, exc)
         return SyncResult(survey_id, "failed", message=str(exc) or type(exc).__name__,

@@ -35,6 +35,11 @@ def open_connection(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite
     return conn
 
 
+def set_cache_size(conn: sqlite3.Connection, kib: int) -> None:
+    """Give this connection a page cache of ``kib`` KiB (a sync landing a big export keeps the B-tree in it)."""
+    conn.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+
 def use_wal(conn: sqlite3.Connection) -> None:
     """Switch the file to WAL (persistent; readers then never block the writer). Done once, before migrating."""
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
