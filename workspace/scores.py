@@ -274,17 +274,17 @@ def responses(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER, 
         where, args = flt.sql()
         page = " LIMIT ? OFFSET ?" if limit is not None else ""
         page_args = [limit, offset] if limit is not None else []
-        frame = pd.read_sql_query(
+        frame = db.frame(
             f"SELECT a.response_id, a.recorded_date, a.value, a.label, a.finished FROM answers a "
-            f"WHERE a.survey_id = ? AND a.question_id = ?{where} ORDER BY a.recorded_date DESC, a.response_id"
-            f"{page}", db.conn, params=[metric.survey_id, metric.question_id, *args, *page_args])
+            f"WHERE a.survey_id = ? AND a.question_id = ?{where} ORDER BY a.recorded_date DESC NULLS LAST, a.response_id"
+            f"{page}", [metric.survey_id, metric.question_id, *args, *page_args])
         segments = pd.DataFrame()
         if with_segments and not frame.empty:
             ids = frame["response_id"].tolist()
             marks = ", ".join("?" for _ in ids)
-            segments = pd.read_sql_query(
+            segments = db.frame(
                 f"SELECT response_id, field, value FROM response_segments WHERE survey_id = ? AND "
-                f"response_id IN ({marks})", db.conn, params=[metric.survey_id, *ids])
+                f"response_id IN ({marks})", [metric.survey_id, *ids])
     sentiments = metric.mapping.sentiments(frame["value"])
     frame["sentiment"] = [str(s) if s is not None else "Unmapped" for s in sentiments]
     frame["counted"] = frame["sentiment"].isin(["Positive", "Neutral", "Negative"])

@@ -13,9 +13,12 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workspace.store.location import Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -83,6 +86,13 @@ class Database:
         else:
             sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
         return [row[0] for row in self.execute(sql).fetchall()]
+
+    def frame(self, sql: str, params: Params = ()) -> "pd.DataFrame":
+        """The rows of a query as a DataFrame named by its columns (pandas' ``read_sql_query`` wants an
+        SQLAlchemy engine for any driver but sqlite3, and would not rewrite ``?`` for psycopg)."""
+        import pandas as pd
+        cursor = self.execute(sql, params)
+        return pd.DataFrame(cursor.fetchall(), columns=[column[0] for column in cursor.description])
 
 
 @contextmanager
