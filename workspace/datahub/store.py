@@ -131,10 +131,10 @@ class Overview:
 def overview(settings: Settings) -> Overview:
     with connect(settings.store) as db:
         row = db.execute(
-            "SELECT count(*), coalesce(sum(status = ?), 0), coalesce(sum(deliveries), 0), max(updated_at) "
+            "SELECT count(*), count(CASE WHEN status = ? THEN 1 END), coalesce(sum(deliveries), 0), max(updated_at) "
             "FROM datahub_sources", (STATUS_PROCESSED,)).fetchone()
         texts, unread = db.execute(
-            "SELECT count(*), coalesce(sum(sentiment IS NULL), 0) FROM datahub_texts").fetchone()
+            "SELECT count(*), count(*) - count(sentiment) FROM datahub_texts").fetchone()
     return Overview(sources=row[0], with_text=row[1], texts=texts, unread=unread, deliveries=row[2],
                     last_received=row[3])
 
@@ -176,6 +176,6 @@ def named_steps(settings: Settings, step: str | None) -> list[str]:
     with connect(settings.store) as db:
         rows = db.execute(
             """SELECT j.name, s.name FROM steps s JOIN stages g ON g.id = s.stage_id
-               JOIN journeys j ON j.id = g.journey_id WHERE s.name = ? COLLATE NOCASE
+               JOIN journeys j ON j.id = g.journey_id WHERE lower(s.name) = lower(?)
                ORDER BY lower(j.name), g.position, s.position""", (step,)).fetchall()
     return [f"{journey} › {name}" for journey, name in rows]
