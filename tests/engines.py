@@ -32,6 +32,12 @@ def database_url() -> str | None:
     return _current
 
 
+def store_env() -> dict[str, str]:
+    """What a process started with a clean environment needs to use the running test's store: its
+    ``PULSE_DATABASE_URL`` on PostgreSQL, nothing on SQLite (the process's ``PULSE_DB`` is the store)."""
+    return {"PULSE_DATABASE_URL": _current} if _current else {}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--engine", choices=ENGINES, default=os.environ.get("PULSE_TEST_ENGINE", "sqlite"),
                      help="store engine the tests run on (default sqlite; PULSE_TEST_ENGINE sets it too)")

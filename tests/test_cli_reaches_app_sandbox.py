@@ -2,7 +2,8 @@
 
 The real app runs in a subprocess (``scripts/appserver.py``: ``streamlit run app.py``, no Qualtrics settings,
 so it starts its embedded sandbox on a random port); it is authorized the way the Authorize button does it;
-then ``python -m qualtrics`` and ``python -m workspace`` run as their own processes with only ``PULSE_DB``.
+then ``python -m qualtrics`` and ``python -m workspace`` run as their own processes with only the store's
+settings (``PULSE_DB``, and ``PULSE_DATABASE_URL`` on PostgreSQL).
 With the app stopped, both say exactly what to run and exit non-zero.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from scripts.appserver import AppServer
+from tests.engines import store_env
 from tests.test_workspace_support import BROWSER, authorize_in_browser
 from workspace import connection
 from workspace import integration as integration_store
@@ -28,13 +30,14 @@ pytestmark = pytest.mark.slow
 
 def cli(*argv: str, db: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QUALTRICS_", "PULSE_"))}
-    return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, env={**env, "PULSE_DB": str(db)},
+    return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT,
+                          env={**env, **store_env(), "PULSE_DB": str(db)},
                           capture_output=True, text=True, timeout=120)
 
 
 def authorize_against_running_app(db: Path, pulse_url: str) -> Settings:
     """Authorize as the card's button does, against the sandbox the running app recorded."""
-    settings = Settings.load({"PULSE_DB": str(db), "PULSE_URL": pulse_url}, secrets_path=None)
+    settings = Settings.load({**store_env(), "PULSE_DB": str(db), "PULSE_URL": pulse_url}, secrets_path=None)
     running = integration_store.running_sandbox(settings)
     assert running is not None, "the app records its embedded sandbox when it starts it"
     app_settings = settings.with_sandbox(running.base_url, running.client_id, running.client_secret)
@@ -46,7 +49,7 @@ def authorize_against_running_app(db: Path, pulse_url: str) -> Settings:
 
 def test_cli_uses_the_running_apps_embedded_sandbox_and_says_what_to_run_when_it_stops(tmp_path):
     db = tmp_path / "pulse.db"
-    server = AppServer(tmp_path).start()
+    server = AppServer(tmp_path, store_env()).start()
     try:
         settings = authorize_against_running_app(db, server.url)
 
@@ -81,7 +84,7 @@ def test_cli_before_any_authorization_says_how_to_connect_not_that_the_sandbox_i
 def test_a_recorded_sandbox_whose_port_is_closed_counts_as_not_running(tmp_path):
     from scripts.appserver import free_port
 
-    settings = Settings.load({"PULSE_DB": str(tmp_path / "pulse.db")}, secrets_path=None)
+    settings = Settings.load({**store_env(), "PULSE_DB": str(tmp_path / "pulse.db")}, secrets_path=None)
     integration_store.record_sandbox(settings, f"http://127.0.0.1:{free_port()}", "demo", "demo-secret")
     assert integration_store.running_sandbox(settings) is None  # e.g. the app was killed, its row left behind
     integration_store.forget_sandbox(settings)

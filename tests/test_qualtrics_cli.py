@@ -14,6 +14,7 @@ import pytest
 from qualtrics.__main__ import stored_client
 from qualtrics.cli import NO_CONNECTION, format_table, main
 from qualtrics.exportfile import read_export_file
+from tests.engines import store_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,7 +106,7 @@ def test_python_dash_m_qualtrics_runs_and_never_prints_a_traceback(sandbox):
 def _app_env(sb, tmp_path) -> dict[str, str]:
     return {"QUALTRICS_BASE_URL": sb.base_url, "QUALTRICS_CLIENT_ID": sb.client_id,
             "QUALTRICS_CLIENT_SECRET": sb.client_secret, "PULSE_DB": str(tmp_path / "pulse.db"),
-            "PULSE_URL": "http://localhost:8501"}
+            "PULSE_URL": "http://localhost:8501", **store_env()}
 
 
 def test_without_a_token_the_connection_stored_by_the_app_is_used(sandbox, tmp_path, monkeypatch):

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
 from tests.sandbox_fixtures import ROOT
-from workspace import journeys
+from workspace import journeys, store
 from workspace.cli import main
 from workspace.config import Settings
 
@@ -122,7 +121,7 @@ def test_commands_run_as_a_process_with_exit_codes(env):
 
 def test_a_step_name_held_twice_by_an_older_store_is_refused_with_its_stage_paths(env):
     run("add-journey", "Onboarding", "--step", "Start/Sign up", "--step", "Use/First use")
-    with sqlite3.connect(env["PULSE_DB"]) as db:  # written before names were unique per journey
+    with store.connect(Settings.load().store) as db, store.transaction(db):  # a store from before names were unique
         db.execute("UPDATE steps SET name = 'Sign up' WHERE name = 'First use'")
     code, out, err = run("add-metric", "--survey", "SV_x", "--question", "QID1", "--type", "nps",
                          "--journey", "Onboarding", "--step", "Sign up")

@@ -146,14 +146,15 @@ def test_tokens_are_stored_encrypted_and_key_file_is_private(settings):
     assert integration.load_token(settings) == token
     assert stat.S_IMODE(os.stat(settings.key_path).st_mode) == 0o600
     assert not (settings.data_dir / "secret.key").exists(), "the key is kept out of the data folder"
-    raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("pulse.db*"))
+    raw = b"".join(p.read_bytes() for p in settings.data_dir.glob("pulse.db*"))  # the SQLite file and its WAL
+    with store.connect(settings.store) as db:  # every row of every table, on either engine
+        raw += repr([db.execute(f"SELECT * FROM {table}").fetchall() for table in db.table_names()]).encode()
     assert b"AT-plaintext-canary" not in raw and b"RT-plaintext-canary" not in raw
 
 
 def test_changed_secret_key_is_reported_not_crashed(settings, tmp_path):
     integration.save_token(settings, {"access_token": "x"})
-    other = Settings.load({"PULSE_DB": str(settings.db_path), "PULSE_SECRET_KEY": "another passphrase"},
-                          secrets_path=None)
+    other = settings_for(tmp_path, PULSE_SECRET_KEY="another passphrase")  # the same store, another key
     with pytest.raises(SecretKeyError, match="Reauthorize"):
         integration.load_token(other)
 
