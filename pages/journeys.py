@@ -127,6 +127,21 @@ else:
 # --- editing ---------------------------------------------------------------------------------------
 
 
+def typed_name(column, label: str, key: str, stored: str, **kwargs) -> str | None:
+    """A name field of the edit panel: the new name when the user typed one here, else None.
+
+    A keyed text input keeps what this session last showed, so comparing it with the stored name alone would
+    take a rename made elsewhere (another tab, another app server) for an edit here and rename it back. The
+    field remembers the name it was drawn from: unchanged since then, it follows the store instead.
+    """
+    drawn_key = f"{key}__drawn"
+    if key not in st.session_state or st.session_state[key] == st.session_state.get(drawn_key):
+        st.session_state[key] = stored
+    st.session_state[drawn_key] = stored
+    typed = column.text_input(label, key=key, **kwargs)
+    return typed if typed != stored else None
+
+
 def ask_to_delete(kind: str, name: str, placements: int, steps: int, delete) -> None:
     """Ask before a stage or step goes (a stale click must not delete), then offer Undo for a minute."""
     parts = ([f"its {steps} step{'s' if steps != 1 else ''}"] if steps else []) + \
@@ -170,8 +185,8 @@ if person.edits_journeys:
         last_stage = len(journey.stages) - 1
         for stage in journey.stages:
             cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-            renamed = cols[0].text_input("Stage", value=stage.name, key=f"stage_name_{stage.id}")
-            if renamed != stage.name:
+            renamed = typed_name(cols[0], "Stage", f"stage_name_{stage.id}", stage.name)
+            if renamed is not None:
                 act(journeys.rename_stage, settings, stage.id, renamed)
             if cols[1].button("◀", key=f"stage_left_{stage.id}", help="Move stage left", disabled=stage.position == 0):
                 act(journeys.move_stage, settings, stage.id, stage.position - 1)
@@ -186,9 +201,9 @@ if person.edits_journeys:
                               len(stage.steps), lambda stage_id=stage.id: journeys.delete_stage(settings, stage_id))
             for step in stage.steps:
                 row = st.columns([0.3, 2.7, 1, 1, 1], vertical_alignment="bottom")
-                renamed_step = row[1].text_input("Step", value=step.name, key=f"step_name_{step.id}",
-                                                 label_visibility="collapsed")
-                if renamed_step != step.name:
+                renamed_step = typed_name(row[1], "Step", f"step_name_{step.id}", step.name,
+                                          label_visibility="collapsed")
+                if renamed_step is not None:
                     act(journeys.rename_step, settings, step.id, renamed_step)
                 if row[2].button("▲", key=f"step_up_{step.id}", help="Move step earlier", disabled=step.position == 0):
                     act(journeys.move_step, settings, step.id, step.position - 1)

@@ -120,3 +120,23 @@ def test_a_duplicate_step_name_on_the_page_is_refused_with_a_message(settings):
     form_buttons[0].click().run()
     assert any("already has a step named 'Visit site'" in e.value for e in at.error)
     assert [s.name for s in journeys.get_journey(settings, journey.id).stages[0].steps] == ["See an ad", "Visit site"]
+
+
+def test_a_rename_made_elsewhere_is_kept_and_shown_by_an_open_edit_panel(settings):
+    """Another tab or app server renames a stage and a step while this session's edit panel shows the old
+    names: its next rerun shows the new names instead of renaming them back."""
+    journey = edit_panel_journey(settings)
+    stage, step = journey.stages[0], journey.stages[0].steps[1]
+    at = open_page(routes.JOURNEYS, query={"journey": str(journey.id)})
+    assert at.text_input(key=f"step_name_{step.id}").value == "Visit site"
+    journeys.rename_stage(settings, stage.id, "Explore")
+    journeys.rename_step(settings, step.id, "Read the docs")
+    at.run()
+    no_exception(at)
+    stored = journeys.get_journey(settings, journey.id)
+    assert stored.stages[0].name == "Explore" and stored.stages[0].steps[1].name == "Read the docs"
+    assert at.text_input(key=f"stage_name_{stage.id}").value == "Explore"
+    assert at.text_input(key=f"step_name_{step.id}").value == "Read the docs"
+
+    at.text_input(key=f"step_name_{step.id}").input("Compare plans").run()  # a rename typed here still works
+    assert journeys.get_journey(settings, journey.id).stages[0].steps[1].name == "Compare plans"
