@@ -17,9 +17,12 @@ import pandas as pd
 from qualtrics.models import Question
 from scoring import canonical_value
 from workspace.config import Settings
-from workspace.store import Database, connect, transaction
+from workspace.store import Database, connect, transaction, versions
 from workspace.errors import Invalid
 
+INSERT_ANSWER = (
+    "INSERT INTO answers (survey_id, question_id, response_id, value, label, recorded_date, finished) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response_id) DO NOTHING")
 UPSERT_ANSWER = (
     "INSERT INTO answers (survey_id, question_id, response_id, value, label, recorded_date, finished) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response_id) DO UPDATE SET "
@@ -28,6 +31,10 @@ UPSERT_ANSWER = (
 UPSERT_SEGMENT = (
     "INSERT INTO response_segments (survey_id, response_id, field, value) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (survey_id, response_id, field) DO UPDATE SET value = excluded.value")
+ADD_DAY_COUNTS = (
+    "INSERT INTO answer_days (survey_id, question_id, day, value, finished, n) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (survey_id, question_id, day, value, finished) DO UPDATE SET n = answer_days.n + excluded.n")
+_DAY = "coalesce(substr(recorded_date, 1, 10), '')"
 
 
 def label_lookup(question: Question | None) -> dict[str, str]:
@@ -54,9 +61,15 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
     """Upsert one export batch's answers (and segment values) inside the caller's transaction.
 
     Returns the number of answer rows written. ``labels`` maps question id → :func:`label_lookup`.
+
+    The per-day counts (``answer_days``) move in the same transaction: a batch of new responses (the usual
+    case: an export continues from its token) adds its own counts; a batch that overwrote stored answers
+    (a re-export after a crash, a pushed response the export brings again) has its question's days from the
+    batch's first day counted again from the answers. The survey's data version moves too.
     """
     if frame.empty:
         return 0
+    versions.bump(db, versions.survey(survey_id))
     # Key order: neighbouring inserts land on the same B-tree pages. Only the columns written here are
     # reordered (a batch may carry other wide columns, e.g. comment text, that this function never reads).
     wanted = [c for c in ("responseId", "recordedDate", "finished", *question_ids, *segment_fields)
@@ -64,8 +77,9 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
     frame = frame[wanted].sort_values("responseId", kind="stable", ignore_index=True)
     response_ids = frame["responseId"].astype(str)
     dates = frame["recordedDate"].astype(object).where(frame["recordedDate"].notna(), None)
-    finished = frame["finished"].astype("boolean").astype("Int64").astype(object)
-    finished = finished.where(finished.notna(), None)
+    finished_flags = frame["finished"].astype("boolean").astype("Int64")
+    finished = finished_flags.astype(object).where(finished_flags.notna(), None)
+    days = frame["recordedDate"].astype("string").str.slice(0, 10).fillna("")
     written = 0
     for question_id in question_ids:
         if question_id not in frame.columns:
@@ -74,10 +88,16 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
         if not mask.any():
             continue
         values = frame[question_id][mask].astype(str).str.strip()
-        db.executemany(UPSERT_ANSWER, zip(
+        rows = list(zip(
             repeat(survey_id), repeat(question_id), response_ids[mask].tolist(), values.tolist(),
             _labels(values, labels.get(question_id, {})), dates[mask].tolist(), finished[mask].tolist()))
-        written += int(mask.sum())
+        if db.executemany(INSERT_ANSWER, rows) == len(rows):
+            _add_day_counts(db, survey_id, question_id, days[mask], values, finished_flags[mask])
+        else:
+            db.executemany(UPSERT_ANSWER, rows)
+            batch_days = days[mask]
+            recount_days(db, survey_id, question_id, None if (batch_days == "").any() else str(batch_days.min()))
+        written += len(rows)
     for field in segment_fields:
         if field not in frame.columns:
             continue
@@ -87,6 +107,27 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
                 repeat(survey_id), response_ids[mask].tolist(), repeat(field),
                 frame[field][mask].astype(str).str.strip().tolist()))
     return written
+
+
+def _add_day_counts(db: Database, survey_id: str, question_id: str, days: pd.Series, values: pd.Series,
+                    finished: pd.Series) -> None:
+    keys = pd.DataFrame({"day": days.to_numpy(), "value": values.to_numpy(),
+                         "finished": finished.fillna(0).astype(int).to_numpy()})
+    counts = keys.groupby(["day", "value", "finished"], sort=False).size()
+    db.executemany(ADD_DAY_COUNTS, [(survey_id, question_id, str(day), str(value), int(flag), int(n))
+                                    for (day, value, flag), n in counts.items()])
+
+
+def recount_days(db: Database, survey_id: str, question_id: str, since: str | None = None) -> None:
+    """Count a question's answers per day again from the answers (the days from ``since`` on, or all)."""
+    day_cond, answer_cond, args = (" AND day >= ?", " AND recorded_date >= ?", [since]) if since else ("", "", [])
+    db.execute(f"DELETE FROM answer_days WHERE survey_id = ? AND question_id = ?{day_cond}",
+               [survey_id, question_id, *args])
+    db.execute(
+        "INSERT INTO answer_days (survey_id, question_id, day, value, finished, n) "
+        f"SELECT survey_id, question_id, {_DAY}, value, coalesce(finished, 0), count(*) FROM answers "
+        f"WHERE survey_id = ? AND question_id = ?{answer_cond} "
+        f"GROUP BY survey_id, question_id, {_DAY}, value, coalesce(finished, 0)", [survey_id, question_id, *args])
 
 
 def answer_count(settings: Settings, survey_id: str, question_id: str | None = None) -> int:
@@ -119,6 +160,7 @@ def set_segment_fields(settings: Settings, survey_id: str, fields: Iterable[str]
         if any(ch in field for ch in "\"'\n"):
             raise Invalid(f"{field!r} is not an embedded-data field name.")
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db, versions.survey(survey_id))
         existing = {r[0] for r in db.execute("SELECT field FROM segment_fields WHERE survey_id = ?",
                                                    (survey_id,))}
         for field in existing - set(chosen):

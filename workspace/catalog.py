@@ -17,7 +17,7 @@ from typing import Any
 
 from qualtrics.models import Choice, OpenTextQuestion, Question, QuestionCatalog, Scale, SkippedQuestion, Survey
 from workspace.config import Settings
-from workspace.store import connect, transaction, utcnow
+from workspace.store import connect, transaction, utcnow, versions
 from workspace.errors import NotFound
 
 #: How long a survey's stored definition (comment questions, embedded-data fields) counts as current: a
@@ -29,6 +29,7 @@ def store_surveys(settings: Settings, surveys: Sequence[Survey]) -> None:
     """Replace the cached survey list with ``surveys`` (what the connected account can see)."""
     now = utcnow()
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)  # survey names show on cards and Live screens
         db.execute("DELETE FROM surveys")
         db.executemany(
             "INSERT INTO surveys (id, name, owner_id, is_active, last_modified, fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -80,6 +81,7 @@ def store_definition(settings: Settings, survey_id: str, open_text: Sequence[Ope
     """
     kept = {q.id for q in open_text}
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db, versions.survey(survey_id))  # comments of a question that left are deleted
         gone = [r[0] for r in db.execute(
             "SELECT question_id FROM survey_comment_questions WHERE survey_id = ?", (survey_id,)) if r[0] not in kept]
         for question_id in gone:

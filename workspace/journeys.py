@@ -12,7 +12,7 @@ from typing import Any
 
 
 from workspace.config import Settings
-from workspace.store import Database, connect, transaction, utcnow
+from workspace.store import Database, connect, transaction, utcnow, versions
 from workspace.errors import Invalid, NotFound
 
 
@@ -97,6 +97,7 @@ def create_journey(settings: Settings, name: str, description: str = "", owner: 
     name = _name(name, "journey")
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             if db.execute("SELECT 1 FROM journeys WHERE name = ?", (name,)).fetchone():
                 raise Invalid(f"A journey named {name!r} already exists; pick another name.")
             journey_id = db.insert_returning_id(
@@ -136,6 +137,7 @@ def update_journey(settings: Settings, journey_id: int, *, name: str | None = No
     """Rename a journey and/or change its description."""
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             _load(db, journey_id)
             if name is not None:
                 name = _name(name, "journey")
@@ -152,6 +154,7 @@ def update_journey(settings: Settings, journey_id: int, *, name: str | None = No
 def delete_journey(settings: Settings, journey_id: int) -> None:
     """Delete a journey with its stages, steps and placements (the metrics themselves stay)."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         if db.execute("DELETE FROM journeys WHERE id = ?", (journey_id,)).rowcount == 0:
             raise NotFound(f"Journey {journey_id} does not exist (it may have been deleted).")
 
@@ -227,6 +230,7 @@ def add_stage(settings: Settings, journey_id: int, name: str, position: int | No
     """Insert a stage (at the end unless ``position`` is given); returns it."""
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             _load(db, journey_id)
             stage_id = _insert_child(db, "stage", journey_id, name, position)
         return next(s for s in _load(db, journey_id).stages if s.id == stage_id)
@@ -236,6 +240,7 @@ def add_step(settings: Settings, stage_id: int, name: str, position: int | None 
     """Insert a step into a stage (at the end unless ``position`` is given); returns it."""
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             journey_id, _ = _parent_of(db, "stage", stage_id)
             step_id = _insert_child(db, "step", stage_id, name, position)
         return next(s for s in _load(db, journey_id).steps if s.id == step_id)
@@ -243,6 +248,7 @@ def add_step(settings: Settings, stage_id: int, name: str, position: int | None 
 
 def rename_stage(settings: Settings, stage_id: int, name: str) -> None:
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         journey_id, _ = _parent_of(db, "stage", stage_id)
         _check_unique(db, "stage", journey_id, _name(name, "stage"), except_id=stage_id)
         db.execute("UPDATE stages SET name = ? WHERE id = ?", (_name(name, "stage"), stage_id))
@@ -250,6 +256,7 @@ def rename_stage(settings: Settings, stage_id: int, name: str) -> None:
 
 def rename_step(settings: Settings, step_id: int, name: str) -> None:
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         stage_id, _ = _parent_of(db, "step", step_id)
         _check_unique(db, "step", stage_id, _name(name, "step"), except_id=step_id)
         db.execute("UPDATE steps SET name = ? WHERE id = ?", (_name(name, "step"), step_id))
@@ -258,12 +265,14 @@ def rename_step(settings: Settings, step_id: int, name: str) -> None:
 def move_stage(settings: Settings, stage_id: int, position: int) -> None:
     """Move a stage to ``position`` among its journey's stages (others shift)."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         _move(db, "stage", stage_id, position)
 
 
 def move_step(settings: Settings, step_id: int, position: int) -> None:
     """Move a step to ``position`` within its stage (others shift)."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         _move(db, "step", step_id, position)
 
 
@@ -296,6 +305,7 @@ def _step_snapshot(db: Database, step_id: int) -> DeletedStep:
 def delete_stage(settings: Settings, stage_id: int) -> DeletedStage:
     """Delete a stage with its steps and their placements; returns what :func:`restore` needs."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         journey_id, position = _parent_of(db, "stage", stage_id)
         name = db.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()[0]
         steps = tuple(_step_snapshot(db, r[0]) for r in db.execute(
@@ -307,6 +317,7 @@ def delete_stage(settings: Settings, stage_id: int) -> DeletedStage:
 def delete_step(settings: Settings, step_id: int) -> DeletedStep:
     """Delete a step and its placements; returns what :func:`restore` needs."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         snapshot = _step_snapshot(db, step_id)
         _delete(db, "step", step_id)
     return snapshot
@@ -316,6 +327,7 @@ def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
     """Undo a delete: the stage or step comes back at its place, with its steps and the metrics on them
     (metrics deleted meanwhile stay gone). Raises NotFound when its journey or stage is gone too."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         if isinstance(deleted, DeletedStage):
             _load(db, deleted.journey_id)
             stage_id = _insert_child(db, "stage", deleted.journey_id, deleted.name, deleted.position)
@@ -336,6 +348,7 @@ def restore(settings: Settings, deleted: DeletedStep | DeletedStage) -> None:
 def place_metric(settings: Settings, metric_id: int, step_id: int) -> None:
     """Show a metric on a step (idempotent). A metric can sit on many steps of many journeys."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         if not db.execute("SELECT 1 FROM metrics WHERE id = ?", (metric_id,)).fetchone():
             raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
         _parent_of(db, "step", step_id)
@@ -348,6 +361,7 @@ def place_metric(settings: Settings, metric_id: int, step_id: int) -> None:
 def remove_metric(settings: Settings, metric_id: int, step_id: int) -> None:
     """Take a metric off a step (the metric itself stays in the library)."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         db.execute("DELETE FROM placements WHERE metric_id = ? AND step_id = ?", (metric_id, step_id))
 
 
@@ -393,6 +407,7 @@ def ensure_journey(settings: Settings, name: str, steps: Sequence[tuple[str, str
     wanted = [(_name(stage, "stage"), _name(step, "step")) for stage, step in steps]
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             row = db.execute(
                 "SELECT id FROM journeys WHERE name = ? OR lower(name) = lower(?) ORDER BY name = ? DESC LIMIT 1",
                 (name, name, name)).fetchone()

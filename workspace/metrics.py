@@ -16,7 +16,7 @@ from qualtrics.models import Question
 from scoring import AnswerMapping, MetricType, default_mapping
 from workspace.catalog import cached_question
 from workspace.config import Settings
-from workspace.store import Database, connect, transaction, utcnow
+from workspace.store import Database, connect, transaction, utcnow, versions
 from workspace.errors import Invalid, NotFound
 
 Direction = Literal["higher", "lower"]
@@ -162,6 +162,7 @@ def create_metric(settings: Settings, survey_id: str, question_id: str, metric_t
     now = utcnow()
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             metric_id = db.insert_returning_id(
                 "INSERT INTO metrics (title, type, survey_id, question_id, mapping, owner, target, direction, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -215,6 +216,7 @@ def update_metric(settings: Settings, metric_id: int, *, title: str | None = Non
         changes["direction"] = _direction(direction)
     with connect(settings.store) as db:
         with transaction(db):
+            versions.bump(db)
             _get(db, metric_id)
             if changes:
                 changes["updated_at"] = utcnow()
@@ -226,6 +228,7 @@ def update_metric(settings: Settings, metric_id: int, *, title: str | None = Non
 def delete_metric(settings: Settings, metric_id: int) -> None:
     """Delete a metric and its placements. Stored answers stay while another metric uses the question."""
     with connect(settings.store) as db, transaction(db):
+        versions.bump(db)
         if db.execute("DELETE FROM metrics WHERE id = ?", (metric_id,)).rowcount == 0:
             raise NotFound(f"Metric {metric_id} does not exist (it may have been deleted).")
 

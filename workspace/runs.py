@@ -155,11 +155,3 @@ def read_survey_state(db: Database, survey_id: str) -> SurveySyncState:
         "SELECT field FROM synced_segments WHERE survey_id = ? ORDER BY field", (survey_id,)))
     return SurveySyncState(survey_id, row[0] if row else None, row[1] if row else None, questions, segments)
 
-
-def data_version(settings: Settings) -> str:
-    """Changes whenever a sync finishes or a metric changes: the key for ``st.cache_data``."""
-    with connect(settings.store) as db:
-        row = db.execute(
-            "SELECT (SELECT coalesce(max(id), 0) || ':' || count(*) FROM sync_runs WHERE status != 'running'), "
-            "(SELECT coalesce(max(updated_at), '') || ':' || count(*) FROM metrics)").fetchone()
-    return f"{row[0]}|{row[1]}"

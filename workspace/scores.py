@@ -1,9 +1,12 @@
 """Scores from stored answers: cards, journey lanes, trends, distributions and the answers behind a score.
 
 Every score starts as a SQL aggregate (``GROUP BY value``, or ``GROUP BY day, value`` for trends) whose
-few rows go to :func:`scoring.score` as weights, so a million answers cost one indexed range scan and no
-Python loop per response. Mappings are applied at read time, which is why an edited mapping or metric
-type changes every score immediately, without a re-sync.
+few rows go to :func:`scoring.score` as weights. Without segment filters the aggregate sums the per-day
+counts the sync keeps (``answer_days``: a few hundred rows per question, whatever the number of answers);
+with them it scans the question's answers. The counts are cached per process against the survey's data
+version (:mod:`workspace.store.versions`), so a rerun with nothing new costs one version lookup per
+metric, and a sync on any server invalidates them everywhere. Mappings are applied at read time, which is
+why an edited mapping or metric type changes every score immediately, without a re-sync.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scoring import Score
 from scoring.trends import scores_by_period
 from workspace import journeys as journeys_module
 from workspace.config import Settings
-from workspace.store import Database, connect
+from workspace.store import Database, connect, versions
 from workspace.locks import is_locked
 from workspace.metrics import Metric, _get as _get_metric, _row_to_metric
 from workspace.runs import SyncRun, latest_run, read_survey_state
@@ -36,18 +39,41 @@ class ScoreFilter:
     segments: Mapping[str, Sequence[str]] = field(default_factory=dict)
     finished_only: bool = False
 
-    def sql(self) -> tuple[str, list[Any]]:
-        """``AND …`` conditions on ``answers a`` and their parameters."""
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The filter as a hashable value (a cache key)."""
+        return (self.start, self.end, self.finished_only,
+                tuple(sorted((name, tuple(values)) for name, values in self.segments.items() if values)))
+
+    @property
+    def by_day(self) -> bool:
+        """Whether the per-day counts can answer it (no segment filter)."""
+        return not any(self.segments.values())
+
+    def _common(self, date: str, finished: str) -> tuple[list[str], list[Any]]:
+        """The date range and finished conditions, on the given columns."""
         parts: list[str] = []
         args: list[Any] = []
         if self.start is not None:
-            parts.append("a.recorded_date >= ?")
+            parts.append(f"{date} >= ?")
             args.append(self.start.isoformat())
         if self.end is not None:
-            parts.append("a.recorded_date < ?")
+            parts.append(f"{date} < ?")
             args.append((self.end + dt.timedelta(days=1)).isoformat())
         if self.finished_only:
-            parts.append("a.finished = 1")
+            parts.append(f"{finished} = 1")
+        return parts, args
+
+    def day_sql(self) -> tuple[str, list[Any]]:
+        """``AND …`` conditions on ``answer_days`` equal to :meth:`sql` (for a filter that is :attr:`by_day`)."""
+        parts, args = self._common("day", "finished")
+        if self.start is not None or self.end is not None:
+            parts.append("day <> ''")  # an answer without a date is outside every date range
+        return "".join(f" AND {p}" for p in parts), args
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """``AND …`` conditions on ``answers a`` and their parameters."""
+        parts, args = self._common("a.recorded_date", "a.finished")
         for name, accepted in sorted(self.segments.items()):
             accepted = list(accepted)
             if not accepted:
@@ -89,12 +115,28 @@ class MetricCard:
     sync_error: str | None
 
 
+_counts = versions.VersionedCache(size=4096)
+
+
+def _cached_rows(db: Database, kind: str, metric: Metric, flt: ScoreFilter, sql: str, args: list[Any]
+                 ) -> list[tuple[Any, ...]]:
+    """Rows of an aggregate over one question's answers, cached against its survey's data version."""
+    version = versions.read(db, [versions.survey(metric.survey_id)])[0]
+    key = (kind, db.location.key, metric.survey_id, metric.question_id, flt.key)
+    return _counts.get_or_compute(key, version, lambda: [tuple(r) for r in db.execute(sql, args).fetchall()])
+
+
 def _value_counts(db: Database, metric: Metric, flt: ScoreFilter) -> tuple[list[str], list[int]]:
-    where, args = flt.sql()
-    rows = db.execute(
-        f"SELECT a.value, count(*) FROM answers a WHERE a.survey_id = ? AND a.question_id = ?{where} "
-        "GROUP BY a.value", [metric.survey_id, metric.question_id, *args]).fetchall()
-    return [r[0] for r in rows], [r[1] for r in rows]
+    if flt.by_day:
+        where, args = flt.day_sql()
+        sql = (f"SELECT value, sum(n) FROM answer_days WHERE survey_id = ? AND question_id = ?{where} "
+               "GROUP BY value ORDER BY value")
+    else:
+        where, args = flt.sql()
+        sql = (f"SELECT a.value, count(*) FROM answers a WHERE a.survey_id = ? AND a.question_id = ?{where} "
+               "GROUP BY a.value ORDER BY a.value")
+    rows = _cached_rows(db, "values", metric, flt, sql, [metric.survey_id, metric.question_id, *args])
+    return [r[0] for r in rows], [int(r[1]) for r in rows]
 
 
 def _score(db: Database, metric: Metric, flt: ScoreFilter) -> Score:
@@ -215,16 +257,21 @@ def trend(settings: Settings, metric_id: int, period: str = "week", flt: ScoreFi
     period, value, low, high, respondents, …, display, change, p_value, significant)."""
     with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
-        where, args = flt.sql()
-        # Hours matter only across time zones; group by hour so a non-UTC bucket stays exact.
-        hour = "substr(a.recorded_date, 1, 13)" if timezone != "UTC" else "substr(a.recorded_date, 1, 10)"
-        rows = db.execute(
-            f"SELECT {hour} AS bucket, a.value, count(*) FROM answers a WHERE a.survey_id = ? AND "
-            f"a.question_id = ?{where} GROUP BY bucket, a.value ORDER BY bucket",
-            [metric.survey_id, metric.question_id, *args]).fetchall()
+        if timezone == "UTC" and flt.by_day:
+            where, args = flt.day_sql()
+            sql = (f"SELECT day, value, sum(n) FROM answer_days WHERE survey_id = ? AND question_id = ? "
+                   f"AND day <> ''{where} GROUP BY day, value ORDER BY day, value")
+        else:
+            where, args = flt.sql()
+            # Hours matter only across time zones; group by hour so a non-UTC bucket stays exact.
+            hour = "substr(a.recorded_date, 1, 13)" if timezone != "UTC" else "substr(a.recorded_date, 1, 10)"
+            sql = (f"SELECT {hour} AS bucket, a.value, count(*) FROM answers a WHERE a.survey_id = ? AND "
+                   f"a.question_id = ? AND a.recorded_date IS NOT NULL{where} GROUP BY {hour}, a.value "
+                   "ORDER BY bucket, a.value")
+        rows = _cached_rows(db, f"trend {timezone}", metric, flt, sql, [metric.survey_id, metric.question_id, *args])
     dates = [r[0] + (":00:00Z" if timezone != "UTC" else "") for r in rows]
     return scores_by_period(metric.type, dates, [r[1] for r in rows], metric.mapping,
-                            weights=[r[2] for r in rows], period=period, timezone=timezone)  # type: ignore[arg-type]
+                            weights=[int(r[2]) for r in rows], period=period, timezone=timezone)  # type: ignore[arg-type]
 
 
 DISTRIBUTION_COLUMNS = ["value", "label", "sentiment", "count", "share"]

@@ -1,8 +1,9 @@
 """What every Live screen of a journey shows, computed once for all of them.
 
 A screen's refresh asks :func:`journey_view` for the journey; the figures are recomputed from stored answers
-only when a survey's feed stored something (its version moved) or the last computation is
-:data:`MAX_AGE` seconds old, so twenty screens refreshing every two seconds cost one computation, not twenty.
+only when the store's data version of one of its surveys or of the workspace moved (a feed, a push, a sync
+or an edit on any server: :mod:`workspace.store.versions`) or the last computation is :data:`MAX_AGE`
+seconds old, so twenty screens refreshing every two seconds cost one computation, not twenty.
 The session a screen belongs to starts when the first screen opens the journey and ends when no screen has
 asked for it for :data:`feeds.IDLE_SECONDS`; "answered since" counts the responses recorded since then.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from workspace import catalog, journeys, metrics
 from workspace.config import Settings
-from workspace.store import connect
+from workspace.store import connect, versions
 from workspace.live import feeds, links
 
 MAX_AGE = 5.0
@@ -73,7 +74,7 @@ class _Cache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._views: dict[tuple[str, int], tuple[tuple[int, ...], float, JourneyView]] = {}
+        self._views: dict[tuple[str, int], tuple[tuple[str, ...], float, JourneyView]] = {}
         self._sessions: dict[tuple[str, int], tuple[str, float]] = {}
         self._computing: dict[tuple[str, int], threading.Lock] = {}
         self.watched: dict[tuple[str, int], tuple[Settings, tuple[str, ...]]] = {}
@@ -99,14 +100,14 @@ class _Cache:
         with self._lock:
             return self._computing.setdefault(key, threading.Lock())
 
-    def get(self, key: tuple[str, int], versions: tuple[int, ...]) -> JourneyView | None:
+    def get(self, key: tuple[str, int], versions: tuple[str, ...]) -> JourneyView | None:
         with self._lock:
             cached = self._views.get(key)
         if cached and cached[0] == versions and time.monotonic() - cached[1] < MAX_AGE:
             return cached[2]
         return None
 
-    def put(self, key: tuple[str, int], versions: tuple[int, ...], view: JourneyView) -> None:
+    def put(self, key: tuple[str, int], versions: tuple[str, ...], view: JourneyView) -> None:
         with self._lock:
             self._views[key] = (versions, time.monotonic(), view)
 
@@ -154,14 +155,15 @@ def _fresh(settings: Settings, journey_id: int, survey_ids: list[str], states: l
            started: str) -> JourneyView:
     """The cached view when its versions still hold, else one computation (others wait for it, then reuse it)."""
     key = (settings.store.key, journey_id)
-    versions = tuple(s.version for s in states)
-    cached = _cache.get(key, versions)
+    with connect(settings.store) as db:
+        current = versions.read(db, [versions.WORKSPACE, *(versions.survey(s) for s in survey_ids)])
+    cached = _cache.get(key, current)
     if cached is None:
         with _cache.computing(key):
-            cached = _cache.get(key, versions)
+            cached = _cache.get(key, current)
             if cached is None:
                 cached = _compute(settings, journey_id, started, survey_ids, states)
-                _cache.put(key, versions, cached)
+                _cache.put(key, current, cached)
     return replace(cached, feeds=states)
 
 

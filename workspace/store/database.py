@@ -55,12 +55,14 @@ class Database:
             return self.conn.execute(to_format_style(sql), params) if params else self.conn.execute(sql)
         return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run ``sql`` once per row; returns the rows it changed in all (an ``ON CONFLICT DO NOTHING`` insert
+        counts only the rows it inserted)."""
         if self.is_postgresql:
             with self.conn.cursor() as cursor:
                 cursor.executemany(to_format_style(sql), rows)
-        else:
-            self.conn.executemany(sql, rows)
+                return max(cursor.rowcount, 0)
+        return max(self.conn.executemany(sql, rows).rowcount, 0)
 
     def query(self, sql: str, params: Params = ()) -> Iterator[dict[str, Any]]:
         cursor = self.execute(sql, params)
