@@ -155,7 +155,8 @@ def test_a_target_that_holds_a_store_is_refused_and_left_alone(tmp_path, sandbox
     monkeypatch.setenv("PULSE_DB", str(source.db_path))
     code, _, err = run_cli("move-store", "--to", engines.database_url())
     assert code == 1
-    assert "already holds a store (journeys have rows)" in err and "empty database" in err
+    held = err.split("already holds a store (")[1].split(" have rows)")[0].split(", ")
+    assert "journeys" in held and "empty database" in err  # (with the data version the journey's creation moved)
     assert [j.name for j in journeys.list_journeys(busy)] == ["Already here"]
 
 
