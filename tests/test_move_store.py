@@ -9,8 +9,9 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from tests.test_workspace_support import BROWSER, authorize_in_browser, settings_for
-from workspace import catalog, cli, connection, integration, journeys, metrics, scores
+from tests.test_workspace_support import (BROWSER, assert_stored_equals_truth, authorize_in_browser,
+                                          settings_for)
+from workspace import catalog, cli, connection, integration, journeys, metrics, runs, scores
 from workspace.answers import set_segment_fields
 from workspace.connection import AuthorizationOutcome, open_client
 from workspace.datahub import endpoint
@@ -126,6 +127,20 @@ def test_a_synced_store_moves_whole_and_the_app_carries_on_there(tmp_path, sandb
     assert second.id == metric.id + 1
     stage = journeys.add_stage(moved, journeys.list_journeys(moved)[0].id, "Use")
     assert stage.id not in {s.id for s in journeys.list_journeys(source)[0].stages}
+
+
+@pytest.mark.postgresql_only
+def test_the_first_sync_after_the_move_continues_from_the_copied_token(tmp_path, fresh_sandbox, empty_database):
+    source, metric = sqlite_store(tmp_path, fresh_sandbox)
+    move_store(source.db_path, empty_database)
+    moved = settings_for(tmp_path, fresh_sandbox, api_token=False, PULSE_DATABASE_URL=empty_database,
+                         PULSE_SECRET_KEY=PASSPHRASE)
+    fresh_sandbox.add_responses("nps", 12)
+    again = sync_survey(moved, metric.survey_id)  # through the moved OAuth token: it decrypts and works
+    assert again.status == "succeeded", again.message
+    assert again.responses == 12
+    assert again.run_id == max(r.id for r in runs.latest_runs(source)) + 1
+    assert_stored_equals_truth(moved, fresh_sandbox, metric.survey_id, "QID1")
 
 
 @pytest.mark.postgresql_only
