@@ -116,7 +116,7 @@ def main() -> None:
     survey_id = Sandbox(seed=7).survey_ids["nps"]
     rows = []
     with tempfile.TemporaryDirectory() as data:
-        server = AppServer(Path(data)).start()
+        server = AppServer(Path(data), {"PULSE_DATABASE_URL": ""}).start()  # a throwaway SQLite demo
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

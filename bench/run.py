@@ -265,6 +265,7 @@ def measure_size(size: int, day: str, smoke: bool) -> dict:
             base = {**os.environ, **server["env"], "PULSE_SECRET_KEY": "bench", "PULSE_SYNC_INTERVAL": "86400",
                     "PULSE_KEY_FILE": str(Path(tmp) / "secret.key")}
             base.pop("PULSE_SANDBOX", None)
+            base.pop("PULSE_DATABASE_URL", None)  # the bench measures the embedded SQLite store: its files a.db, b.db
             env_a = {**base, "PULSE_DB": str(Path(tmp) / "a.db")}
             env_b = {**base, "PULSE_DB": str(Path(tmp) / "b.db")}
             r: dict = {"size": size, "truth": {k: server[k] for k in ("nps", "answered", "nps_narrow")}}

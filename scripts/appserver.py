@@ -55,7 +55,11 @@ def stop_process(process: subprocess.Popen | None) -> None:
 
 
 class AppServer:
-    """A running app with its own data folder; `env` adds to (or overrides) the clean environment."""
+    """A running app with its own data folder; `env` adds to (or overrides) the clean environment.
+
+    The store is the SQLite file in ``data_dir``, or the PostgreSQL database that ``PULSE_DATABASE_URL``
+    names (in ``env``, else in this process's environment: a test run with ``--engine postgresql`` gives
+    each test one); every other PULSE_* and QUALTRICS_* setting of this process is left out."""
 
     def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None) -> None:
         self.data_dir = data_dir
@@ -63,9 +67,16 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "streamlit.log"
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("QUALTRICS_", "PULSE_"))}
-        self.env = {**clean, "PULSE_DB": str(data_dir / "pulse.db"), "PULSE_URL": self.url,
+        database = {"PULSE_DATABASE_URL": os.environ["PULSE_DATABASE_URL"]} if os.environ.get(
+            "PULSE_DATABASE_URL") else {}
+        self.env = {**clean, **database, "PULSE_DB": str(data_dir / "pulse.db"), "PULSE_URL": self.url,
                     "PULSE_SYNC_INTERVAL": "3600", "PULSE_SANDBOX_LIVE": "0", **(env or {})}
         self.process: subprocess.Popen | None = None
+
+    @property
+    def database_url(self) -> str | None:
+        """The app's PostgreSQL database, None when its store is the SQLite file ``env["PULSE_DB"]``."""
+        return self.env.get("PULSE_DATABASE_URL") or None
 
     def start(self, timeout: float = 60) -> "AppServer":
         with self.log.open("w") as out:

@@ -55,15 +55,17 @@ def connect(page: Page, url: str) -> None:
     active.wait_for()
 
 
-def build_demo(url: str, db_path: str) -> tuple[int, list[int]]:
+def build_demo(url: str, db_path: str, database_url: str | None = None) -> tuple[int, list[int]]:
     """A journey of 3 stages, 6 steps and 8 metrics with the titles the app gives by default (the five
     touchpoint rows of the sandbox's matrix survey, its NPS, CSAT and CES questions), synced from the app's
-    own sandbox through the stored grant. Returns the journey id and the metric ids."""
+    own sandbox through the stored grant. The app's store: its SQLite file ``db_path``, or its PostgreSQL
+    database ``database_url``. Returns the journey id and the metric ids."""
+    store = {"PULSE_DB": db_path, **({"PULSE_DATABASE_URL": database_url} if database_url else {})}
     # Where the app's sandbox serves: recorded in the app's store (health says nothing about it).
-    running = running_sandbox(Settings.load({"PULSE_DB": db_path}, secrets_path=None))
+    running = running_sandbox(Settings.load(store, secrets_path=None))
     assert running is not None, "the app started no embedded sandbox"
     base = running.base_url
-    settings = Settings.load({"PULSE_DB": db_path, "QUALTRICS_BASE_URL": base,
+    settings = Settings.load({**store, "QUALTRICS_BASE_URL": base,
                               "QUALTRICS_CLIENT_ID": Sandbox.client_id,
                               "QUALTRICS_CLIENT_SECRET": Sandbox.client_secret}, secrets_path=None)
     ids = Sandbox(seed=7).survey_ids
@@ -127,7 +129,8 @@ def main() -> None:
     only_live = "--live" in sys.argv[1:]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:
-        server = AppServer(Path(data)).start()
+        # A throwaway demo in a throwaway SQLite file, whatever PULSE_DATABASE_URL this shell has.
+        server = AppServer(Path(data), {"PULSE_DATABASE_URL": ""}).start()
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -4,7 +4,8 @@ On PostgreSQL every test gets a database of its own, copied from a template the 
 costs ~50 ms, a migration ~1 s), on a private server the session starts (scripts/postgres.py) unless
 ``PULSE_TEST_DATABASE_URL`` names a server to use (its user must be allowed to create databases). The test's
 database is in ``PULSE_DATABASE_URL`` for the test and what it starts, and :func:`database_url` gives it to
-helpers that build settings from explicit values.
+helpers that build settings from explicit values. What needs a database beyond the test's (an app a whole
+module shares, a second store in one test) takes one from :func:`own_database`.
 
 Tests of what only the SQLite file has (its permissions, a full disk, the SQLite-only releases' migrations)
 are marked ``sqlite_only`` and skip with that reason on PostgreSQL.
@@ -16,6 +17,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,6 +92,30 @@ def postgres_server(request: pytest.FixtureRequest) -> Iterator[object]:
         server.stop()
 
 
+@contextmanager
+def own_database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh migrated database on the session's server for the block (dropped after it), None on SQLite:
+    for an app that a whole module or session shares, or a second store beside the test's own."""
+    admin = request.getfixturevalue("postgres_server")
+    if admin is None:
+        yield None
+        return
+    import psycopg
+    name = f"pulse_test_{os.getpid()}_{next(_numbers)}"
+    url = _with_database(str(admin), name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    try:
+        yield url
+    finally:
+        from workspace import store
+        from workspace.store import postgres
+        postgres.close_pools()
+        store.forget_migrated(url)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(autouse=True)
 def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Each test on the engine the run asks for: on PostgreSQL a fresh database in ``PULSE_DATABASE_URL``."""
@@ -99,23 +125,13 @@ def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         monkeypatch.delenv("PULSE_DATABASE_URL", raising=False)
         yield engine
         return
-    admin = request.getfixturevalue("postgres_server")
-    import psycopg
-    name = f"pulse_test_{os.getpid()}_{next(_numbers)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    _current = _with_database(str(admin), name)
-    monkeypatch.setenv("PULSE_DATABASE_URL", _current)
-    try:
-        yield engine
-    finally:
-        _current = None
-        from workspace import store
-        from workspace.store import postgres
-        postgres.close_pools()
-        store.forget_migrated(_with_database(str(admin), name))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(request) as url:
+        _current = url
+        monkeypatch.setenv("PULSE_DATABASE_URL", url)
+        try:
+            yield engine
+        finally:
+            _current = None
 
 
 def _with_database(url: str, database: str) -> str:

@@ -52,10 +52,10 @@ def track(settings: Settings, sb: Sandbox, role: str) -> metrics.Metric:
 
 
 def stored_comments(settings: Settings, survey_id: str, question_id: str = "QID2_TEXT") -> pd.DataFrame:
-    with sqlite3.connect(settings.db_path) as conn:
-        return pd.read_sql_query(
-            "SELECT response_id AS responseId, recorded_date AS recordedDate, text AS value FROM comments "
-            "WHERE survey_id = ? AND question_id = ?", conn, params=(survey_id, question_id))
+    with store.connect(settings.store) as db:
+        return db.frame(
+            'SELECT response_id AS "responseId", recorded_date AS "recordedDate", text AS value FROM comments '
+            "WHERE survey_id = ? AND question_id = ?", (survey_id, question_id))
 
 
 def assert_comments_equal_truth(settings: Settings, sb: Sandbox, survey_id: str) -> int:
@@ -67,9 +67,9 @@ def assert_comments_equal_truth(settings: Settings, sb: Sandbox, survey_id: str)
 
 
 def stored_question_ids(settings: Settings, survey_id: str) -> set[str]:
-    with sqlite3.connect(settings.db_path) as conn:
-        return {r[0] for r in conn.execute("SELECT DISTINCT question_id FROM answers WHERE survey_id = ?",
-                                           (survey_id,))}
+    with store.connect(settings.store) as db:
+        return {r[0] for r in db.execute("SELECT DISTINCT question_id FROM answers WHERE survey_id = ?",
+                                         (survey_id,))}
 
 
 def definition_reads(sb: Sandbox, survey_id: str) -> int:
@@ -161,8 +161,8 @@ def test_syncs_read_the_survey_definition_only_when_it_is_missing_or_stale(tmp_p
         assert sync_survey(s, m.survey_id).status == "succeeded"
     assert definition_reads(fresh_sandbox, m.survey_id) == reads, "QID2_TEXT must not force a definition read"
 
-    with sqlite3.connect(s.db_path) as conn:  # a day later
-        conn.execute("UPDATE survey_definitions SET read_at = '2000-01-01T00:00:00Z'")
+    with store.connect(s.store) as db, store.transaction(db):  # a day later
+        db.execute("UPDATE survey_definitions SET read_at = '2000-01-01T00:00:00Z'")
     assert sync_survey(s, m.survey_id).status == "succeeded"
     assert definition_reads(fresh_sandbox, m.survey_id) == reads + 1
     assert catalog.definition_is_current(s, m.survey_id)

@@ -6,7 +6,6 @@ export brings it again; and the cases where Live cannot be pushed to, said in wo
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ from scripts.appserver import free_port
 from tests.sandbox_fixtures import wait_until
 from tests.test_pages import connect
 from tests.test_pages import settings  # noqa: F401  (fixture: own database, the session sandbox over OAuth)
-from workspace import bootstrap, catalog, connection, journey_view, journeys, live, metrics, runs, scores, sync
+from workspace import bootstrap, catalog, connection, journey_view, journeys, live, metrics, runs, scores, store, sync
 from workspace.config import Settings
 from workspace.live import feeds, push
 
@@ -66,11 +65,11 @@ def nps_metric(s: Settings, sb: Sandbox) -> metrics.Metric:
 
 
 def stored_rows(s: Settings, survey_id: str, response_id: str) -> list[tuple]:
-    with sqlite3.connect(s.db_path) as conn:
-        answers = conn.execute("SELECT question_id, value FROM answers WHERE survey_id = ? AND response_id = ?",
-                               (survey_id, response_id)).fetchall()
-        comments = conn.execute("SELECT question_id, text FROM comments WHERE survey_id = ? AND response_id = ?",
-                                (survey_id, response_id)).fetchall()
+    with store.connect(s.store) as db:
+        answers = db.execute("SELECT question_id, value FROM answers WHERE survey_id = ? AND response_id = ?",
+                             (survey_id, response_id)).fetchall()
+        comments = db.execute("SELECT question_id, text FROM comments WHERE survey_id = ? AND response_id = ?",
+                              (survey_id, response_id)).fetchall()
     return sorted(answers) + sorted(comments)
 
 

@@ -142,10 +142,9 @@ def answer_count(settings: Settings, survey_id: str, question_id: str | None = N
 def stored_answers(settings: Settings, survey_id: str, question_id: str) -> pd.DataFrame:
     """Every stored answer of one question: responseId, recordedDate, value (sorted by responseId)."""
     with connect(settings.store) as db:
-        cursor = db.execute(
+        return db.frame(
             'SELECT response_id AS "responseId", recorded_date AS "recordedDate", value FROM answers '
             "WHERE survey_id = ? AND question_id = ? ORDER BY response_id", (survey_id, question_id))
-        return pd.DataFrame(cursor.fetchall(), columns=[column[0] for column in cursor.description])
 
 
 # --- segments ------------------------------------------------------------------------------------------

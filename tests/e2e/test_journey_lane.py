@@ -47,7 +47,8 @@ def demo(app_server, browser) -> dict:
     page.set_default_timeout(30_000)
     connect(page, app_server["url"])
     context.close()
-    journey_id, metric_ids = build_demo(app_server["url"], str(app_server["data"] / "pulse.db"))
+    journey_id, metric_ids = build_demo(app_server["url"], str(app_server["data"] / "pulse.db"),
+                                        app_server["database_url"])
     return {"url": f"{app_server['url']}/?journey={journey_id}", "metrics": metric_ids}
 
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 from qualtrics.sandbox import Sandbox
 from scripts.screenshots import build_demo, connect
 from workspace import journeys
-from workspace.config import Settings
+from tests.e2e.conftest import app_settings
 
 TRIES = 10
 P95_LIMIT = 5.0
@@ -26,11 +26,11 @@ P95_LIMIT = 5.0
 def demo_journey(app_server: dict, page: Page) -> int:
     """The demo journey (built once per app; another browser test of the session may have built it)."""
     connect(page, app_server["url"])
-    settings = Settings.load({"PULSE_DB": str(app_server["data"] / "pulse.db")}, secrets_path=None)
+    settings = app_settings(app_server)
     existing = journeys.list_journeys(settings)
     if existing:
         return existing[0].id
-    journey_id, _ = build_demo(app_server["url"], str(app_server["data"] / "pulse.db"))
+    journey_id, _ = build_demo(app_server["url"], str(app_server["data"] / "pulse.db"), app_server["database_url"])
     return journey_id
 
 

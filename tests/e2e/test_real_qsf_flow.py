@@ -25,11 +25,12 @@ NPS_QUESTION = "QID15"
 
 
 @pytest.fixture(scope="module")
-def qsf_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+def qsf_app(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict]:
     source = shared_fixture(QSF)
     folder = tmp_path_factory.mktemp("definitions")
     shutil.copy(source, folder / source.name)
-    with running_app(tmp_path_factory.mktemp("app-data"), {"PULSE_SANDBOX_DEFINITIONS": str(folder)}) as app:
+    with running_app(tmp_path_factory.mktemp("app-data"), {"PULSE_SANDBOX_DEFINITIONS": str(folder)},
+                     shared_by=request) as app:
         app["definitions"] = folder
         yield app
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 import pytest
 
+from tests import engines
 from tests.test_workspace_support import settings_for
 from workspace import integration, store
 from workspace.crypto import SCRYPT_N, SCRYPT_P, SCRYPT_R
@@ -79,7 +80,7 @@ def test_the_generated_key_is_not_in_the_data_folder(tmp_path):
     integration.save_token(settings, TOKEN)
     assert settings.key_path.is_file() and mode(settings.key_path) == 0o600
     assert settings.data_dir not in settings.key_path.parents
-    assert not any(p.name == "secret.key" for p in settings.data_dir.iterdir())
+    assert not (settings.data_dir / "secret.key").exists()  # (on PostgreSQL there is no data folder at all)
 
 
 def test_a_key_beside_the_database_is_moved_out_with_a_log_line(tmp_path, caplog):
@@ -91,29 +92,29 @@ def test_a_key_beside_the_database_is_moved_out_with_a_log_line(tmp_path, caplog
     legacy.write_bytes(key)  # an earlier version's key, which sealed the stored token
     blob = Fernet(key).encrypt(b'{"access_token": "AT-old"}')
     with store.connect(settings.store) as conn:
-        conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')", (blob,))
+        conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')", (blob,))
     with caplog.at_level(logging.WARNING, logger="journey_pulse"):
         assert integration.load_token(settings) == {"access_token": "AT-old"}
     assert not legacy.exists() and key_file.read_bytes() == key and mode(key_file) == 0o600
     assert any("Moved the token key" in r.getMessage() and str(key_file) in r.getMessage() for r in caplog.records)
 
 
-def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encrypted(tmp_path, caplog):
+def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encrypted(tmp_path, caplog, request):
     passphrase = "correct horse battery staple"
     settings = settings_for(tmp_path, PULSE_SECRET_KEY=passphrase)
-    store.ensure_migrated(settings.db_path)
+    store.ensure_migrated(settings.store)
     # What versions before the migration stored: the token sealed with base64(SHA-256(passphrase)).
     unsalted = base64.urlsafe_b64encode(hashlib.sha256(passphrase.encode()).digest())
     with store.connect(settings.store) as conn:
-        conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
-                          (Fernet(unsalted).encrypt(b'{"access_token": "AT-sealed-by-sha256"}'),))
+        conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
+                     (Fernet(unsalted).encrypt(b'{"access_token": "AT-sealed-by-sha256"}'),))
     with caplog.at_level(logging.WARNING, logger="journey_pulse"):
         assert integration.load_token(settings) == {"access_token": "AT-sealed-by-sha256"}
     assert any("Re-encrypted 1 stored secret" in r.getMessage() for r in caplog.records)
 
     with store.connect(settings.store) as conn:
-        salt = base64.b64decode(conn.conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'").fetchone()[0])
-        blob = conn.conn.execute("SELECT token FROM integration").fetchone()[0]
+        salt = base64.b64decode(conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'").fetchone()[0])
+        blob = bytes(conn.execute("SELECT token FROM integration").fetchone()[0])
     assert len(salt) == 16
     with pytest.raises(InvalidToken):
         Fernet(unsalted).decrypt(blob)
@@ -124,11 +125,13 @@ def test_a_passphrase_is_stretched_with_salted_scrypt_and_old_tokens_are_re_encr
         or b"AT-sealed-by-sha256" in Fernet(base64.urlsafe_b64encode(stretched)).decrypt(blob)
     assert SCRYPT_N >= 2**15
     # Another store gets another salt: the same passphrase does not give the same key twice.
-    other = settings_for(tmp_path / "other", PULSE_SECRET_KEY=passphrase)
-    integration.save_token(other, TOKEN)
-    with store.connect(other.db_path) as conn:
-        assert base64.b64decode(conn.conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'")
-                                .fetchone()[0]) != salt
+    with engines.own_database(request) as url:
+        other = settings_for(tmp_path / "other", PULSE_SECRET_KEY=passphrase,
+                             **({"PULSE_DATABASE_URL": url} if url else {}))
+        integration.save_token(other, TOKEN)
+        with store.connect(other.store) as conn:
+            assert base64.b64decode(conn.execute("SELECT value FROM app_meta WHERE key = 'kdf_salt'")
+                                    .fetchone()[0]) != salt
 
 
 def test_a_legacy_key_that_cannot_move_keeps_opening_its_tokens(tmp_path):
@@ -141,7 +144,7 @@ def test_a_legacy_key_that_cannot_move_keeps_opening_its_tokens(tmp_path):
     key = Fernet.generate_key()
     legacy.write_bytes(key)
     with store.connect(settings.store) as conn:
-        conn.conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
-                          (Fernet(key).encrypt(b'{"access_token": "AT-legacy"}'),))
+        conn.execute("INSERT INTO integration (id, token, updated_at) VALUES ('qualtrics', ?, 'x')",
+                     (Fernet(key).encrypt(b'{"access_token": "AT-legacy"}'),))
     assert integration.load_token(settings) == {"access_token": "AT-legacy"}
     assert legacy.read_bytes() == key, "not overwritten, not moved over the other key"

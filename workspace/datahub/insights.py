@@ -55,12 +55,12 @@ _TEXTS = """
 SELECT t.source_id, t.field, t.text, t.length, t.sentiment, src.received_at, src.survey_id, src.step,
        c.source_id IS NOT NULL AS chosen, c.step_id AS chosen_step
 FROM datahub_texts t JOIN datahub_sources src ON src.id = t.source_id
-LEFT JOIN datahub_step_choices c ON c.source_id = t.source_id AND c.field = t.field AND c.journey_id = :journey
+LEFT JOIN datahub_step_choices c ON c.source_id = t.source_id AND c.field = t.field AND c.journey_id = ?
 ORDER BY src.received_at, t.source_id, t.field
 """
 _SURVEY_STEPS = """
 SELECT m.survey_id, p.step_id FROM placements p JOIN metrics m ON m.id = p.metric_id
-JOIN steps s ON s.id = p.step_id JOIN stages g ON g.id = s.stage_id WHERE g.journey_id = :journey
+JOIN steps s ON s.id = p.step_id JOIN stages g ON g.id = s.stage_id WHERE g.journey_id = ?
 GROUP BY m.survey_id, p.step_id
 """
 
@@ -73,9 +73,9 @@ def placed_texts(settings: Settings, journey_id: int) -> list[PlacedText]:
     for name in names:
         by_name.setdefault(name.name.casefold(), name.id)
     with connect(settings.store) as db:
-        rows = db.execute(_TEXTS, {"journey": journey_id}).fetchall()
+        rows = db.execute(_TEXTS, (journey_id,)).fetchall()
         survey_steps: dict[str, list[int]] = {}
-        for survey_id, step_id in db.execute(_SURVEY_STEPS, {"journey": journey_id}):
+        for survey_id, step_id in db.execute(_SURVEY_STEPS, (journey_id,)):
             survey_steps.setdefault(survey_id, []).append(step_id)
     known: list[int | None] = []
     for *_, step, chosen, chosen_step in rows:

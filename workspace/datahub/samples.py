@@ -43,7 +43,7 @@ def stored_comments(settings: Settings, limit: int) -> list[dict[str, str]]:
     with connect(settings.store) as db:
         rows = db.execute(
             "SELECT survey_id, response_id, recorded_date, text FROM comments "
-            "ORDER BY recorded_date DESC, response_id LIMIT ?", (int(limit),)).fetchall()
+            "ORDER BY recorded_date DESC NULLS LAST, response_id LIMIT ?", (int(limit),)).fetchall()
         segments: dict[tuple[str, str], dict[str, str]] = {}
         for survey_id, response_id, name, value in db.execute(
                 "SELECT survey_id, response_id, field, value FROM response_segments WHERE response_id IN "

@@ -66,8 +66,8 @@ def save_push(settings: Settings, push: Push) -> bool:
                 "UPDATE datahub_sources SET recorded_date = ?, step = ?, fields = ?, updated_at = ?, status = ?, "
                 "deliveries = deliveries + 1 WHERE id = ?", (*values, source_id))
             names = [t.field for t in push.texts]
-            db.execute(f"DELETE FROM datahub_texts WHERE source_id = ? AND field NOT IN "
-                            f"({', '.join('?' for _ in names)})", (source_id, *names))
+            kept = f" AND field NOT IN ({', '.join('?' for _ in names)})" if names else ""  # IN () is not SQL
+            db.execute(f"DELETE FROM datahub_texts WHERE source_id = ?{kept}", (source_id, *names))
         else:
             source_id = db.insert_returning_id(
                 "INSERT INTO datahub_sources (recorded_date, step, fields, updated_at, status, survey_id, "

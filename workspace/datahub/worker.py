@@ -32,15 +32,28 @@ class _Worker:
     thread: threading.Thread | None = None
 
     def run(self) -> None:
+        failing_since: float | None = None
         while True:
             self.wake.clear()
             try:
                 batch = store.unread_texts(self.settings, BATCH)
+                failing_since = None
                 if batch:
                     store.record_sentiments(self.settings, list(zip(batch, sentiment.scores([t.text for t in batch]))))
                     continue
             except Exception:  # noqa: BLE001 - a locked or vanished database must not kill the reader
-                log.exception("Data Hub: reading pushed texts failed; retrying")
+                now = time.monotonic()
+                if failing_since is None:
+                    failing_since = now
+                    log.exception("Data Hub: reading pushed texts failed; retrying")
+                elif now - failing_since >= IDLE_SECONDS:
+                    # A database that stays unreachable (dropped, a server gone) must not be retried forever:
+                    # the texts stay unread and the next push or Data Hub page starts the reader again.
+                    log.warning("Data Hub: stopped reading pushed texts after %.0f s of failures; the next "
+                                "push starts again", now - failing_since)
+                    with _lock:
+                        self.thread = None
+                        return
                 time.sleep(RETRY_SECONDS)
                 continue
             if self.wake.wait(IDLE_SECONDS):
