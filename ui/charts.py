@@ -2,9 +2,19 @@
 
 Sentiment colours are the Okabe-Ito hues of the theme, so charts read the same for people with
 the common colour-vision deficiencies; every chart also labels what its colours mean.
+
+Building a plotly figure costs tens of milliseconds (plotly validates every property), more than the data
+behind it now that scores are cached, so figures are kept by the content of their data: a rerun with the
+same figures reuses them, and any change in the data makes a new one.
 """
 
 from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,12 +27,45 @@ SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E
 AXIS_TITLES = {"nps": "NPS", "csat": "CSAT (mean score)", "ces": "CES (% positive)"}
 
 
+_FIGURES: OrderedDict[tuple[Any, ...], go.Figure] = OrderedDict()
+_FIGURES_KEPT = 64
+_figures_lock = threading.Lock()
+
+
+def _content(data: pd.DataFrame | dict[str, pd.DataFrame]) -> tuple[Any, ...]:
+    """A key equal for equal data: column names, index and every value's hash."""
+    if isinstance(data, dict):
+        return tuple((name, _content(frame)) for name, frame in data.items())
+    return (tuple(data.columns), tuple(map(str, data.dtypes)),
+            pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+
+
+def _by_content(build: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """Keep ``build``'s figures by the content of their data (the first argument) and the other arguments."""
+    @functools.wraps(build)
+    def cached(data: Any, *args: Any, **kwargs: Any) -> go.Figure:
+        key = (build.__name__, _content(data), args, tuple(sorted(kwargs.items())))
+        with _figures_lock:
+            fig = _FIGURES.get(key)
+            if fig is not None:
+                _FIGURES.move_to_end(key)
+                return fig
+        fig = build(data, *args, **kwargs)
+        with _figures_lock:
+            _FIGURES[key] = fig
+            while len(_FIGURES) > _FIGURES_KEPT:
+                _FIGURES.popitem(last=False)
+        return fig
+    return cached
+
+
 def _layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
 
+@_by_content
 def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 320,
           target: float | None = None, target_label: str = "") -> go.Figure:
     """Score per period with its 95% interval as a band; low-confidence periods drawn hollow; the target,
@@ -51,6 +94,7 @@ def trend(frame: pd.DataFrame, metric_type: str, title: str = "", height: int = 
 COUNTED = ("Positive", "Neutral", "Negative")
 
 
+@_by_content
 def sentiments(frame: pd.DataFrame, height: int = 140) -> go.Figure:
     """One stacked bar: how the answers split across sentiments. Percentages are of the answers that count
     (Positive, Neutral, Negative), as the score is; Excluded and Unmapped show their count only."""
@@ -71,6 +115,7 @@ def sentiments(frame: pd.DataFrame, height: int = 140) -> go.Figure:
     return _layout(fig, height)
 
 
+@_by_content
 def steps(frame: pd.DataFrame, metric_type: str, height: int = 360) -> go.Figure:
     """Each metric of one type across a journey's steps, with 95% interval whiskers."""
     fig = go.Figure()
@@ -92,6 +137,7 @@ def steps(frame: pd.DataFrame, metric_type: str, height: int = 360) -> go.Figure
     return _layout(fig, height)
 
 
+@_by_content
 def step_trends(frames: dict[str, pd.DataFrame], metric_type: str, height: int = 320) -> go.Figure:
     """One line per step (named by the key) of the same metric type over time. Names, titles and step
     labels are user and survey text: escaped, because plotly renders its HTML subset in them."""

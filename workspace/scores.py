@@ -257,18 +257,26 @@ def trend(settings: Settings, metric_id: int, period: str = "week", flt: ScoreFi
     period, value, low, high, respondents, …, display, change, p_value, significant)."""
     with connect(settings.store) as db:
         metric = _get_metric(db, metric_id)
-        if timezone == "UTC" and flt.by_day:
-            where, args = flt.day_sql()
-            sql = (f"SELECT day, value, sum(n) FROM answer_days WHERE survey_id = ? AND question_id = ? "
-                   f"AND day <> ''{where} GROUP BY day, value ORDER BY day, value")
-        else:
-            where, args = flt.sql()
-            # Hours matter only across time zones; group by hour so a non-UTC bucket stays exact.
-            hour = "substr(a.recorded_date, 1, 13)" if timezone != "UTC" else "substr(a.recorded_date, 1, 10)"
-            sql = (f"SELECT {hour} AS bucket, a.value, count(*) FROM answers a WHERE a.survey_id = ? AND "
-                   f"a.question_id = ? AND a.recorded_date IS NOT NULL{where} GROUP BY {hour}, a.value "
-                   "ORDER BY bucket, a.value")
-        rows = _cached_rows(db, f"trend {timezone}", metric, flt, sql, [metric.survey_id, metric.question_id, *args])
+        # The frame depends on the answers and on the metric's definition: both versions key it.
+        version = versions.read(db, [versions.survey(metric.survey_id), versions.WORKSPACE])
+        key = ("trend", db.location.key, metric_id, period, timezone, flt.key)
+        frame = _counts.get_or_compute(key, version, lambda: _trend(db, metric, period, flt, timezone))
+    return frame.copy()
+
+
+def _trend(db: Database, metric: Metric, period: str, flt: ScoreFilter, timezone: str) -> pd.DataFrame:
+    if timezone == "UTC" and flt.by_day:
+        where, args = flt.day_sql()
+        sql = (f"SELECT day, value, sum(n) FROM answer_days WHERE survey_id = ? AND question_id = ? "
+               f"AND day <> ''{where} GROUP BY day, value ORDER BY day, value")
+    else:
+        where, args = flt.sql()
+        # Hours matter only across time zones; group by hour so a non-UTC bucket stays exact.
+        hour = "substr(a.recorded_date, 1, 13)" if timezone != "UTC" else "substr(a.recorded_date, 1, 10)"
+        sql = (f"SELECT {hour} AS bucket, a.value, count(*) FROM answers a WHERE a.survey_id = ? AND "
+               f"a.question_id = ? AND a.recorded_date IS NOT NULL{where} GROUP BY {hour}, a.value "
+               "ORDER BY bucket, a.value")
+    rows = db.execute(sql, [metric.survey_id, metric.question_id, *args]).fetchall()
     dates = [r[0] + (":00:00Z" if timezone != "UTC" else "") for r in rows]
     return scores_by_period(metric.type, dates, [r[1] for r in rows], metric.mapping,
                             weights=[int(r[2]) for r in rows], period=period, timezone=timezone)  # type: ignore[arg-type]
