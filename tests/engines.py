@@ -9,6 +9,12 @@ module shares, a second store in one test) takes one from :func:`own_database`.
 
 Tests of what only the SQLite file has (its permissions, a full disk, the SQLite-only releases' migrations)
 are marked ``sqlite_only`` and skip with that reason on PostgreSQL.
+
+Tests that never open a store (the Qualtrics client and sandbox, scoring, vocabulary, the architecture rules)
+are marked ``engine_independent``: a PostgreSQL run deselects them, as they would prove the same twice.
+Every other test runs on both engines by default, so a new store test cannot be left out; and on SQLite a
+test marked ``engine_independent`` that opens a store in the test process fails, so the marker cannot
+hide one either.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: proves what only the SQLite file has; skipped on PostgreSQL")
     config.addinivalue_line("markers", "postgresql_only: proves what only PostgreSQL has; skipped on SQLite")
+    config.addinivalue_line("markers", "engine_independent: opens no store; deselected on PostgreSQL")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -56,6 +63,11 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     engine = config.getoption("--engine")
+    if engine == "postgresql":
+        independent = [item for item in items if item.get_closest_marker("engine_independent")]
+        if independent:
+            config.hook.pytest_deselected(items=independent)
+            items[:] = [item for item in items if not item.get_closest_marker("engine_independent")]
     for item in items:
         if engine == "postgresql" and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="proves what only the SQLite file has"))
@@ -123,7 +135,22 @@ def store_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     engine = request.config.getoption("--engine")
     if engine != "postgresql":
         monkeypatch.delenv("PULSE_DATABASE_URL", raising=False)
+        if request.node.get_closest_marker("engine_independent") is None:
+            yield engine
+            return
+        from workspace import store
+        opened: list[object] = []
+        migrated = store.ensure_migrated  # what every store.connect calls first
+
+        def watched(location: object) -> object:
+            opened.append(location)
+            return migrated(location)
+        monkeypatch.setattr(store, "ensure_migrated", watched)
         yield engine
+        if opened:
+            pytest.fail(f"{request.node.nodeid} is marked engine_independent but opened the store "
+                        f"{store.Location.of(opened[0]).describe()}: remove the marker so that it runs on "
+                        "PostgreSQL too", pytrace=False)
         return
     with own_database(request) as url:
         _current = url

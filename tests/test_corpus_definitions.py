@@ -19,7 +19,8 @@ from qualtrics.definitions import parse_definition
 from qualtrics.models import QuestionCatalog
 from tests.sandbox_fixtures import SHARED_FIXTURES, needs_shared
 
-pytestmark = needs_shared
+# engine_independent: opens no store, so a PostgreSQL run deselects it (tests/engines.py)
+pytestmark = [needs_shared, pytest.mark.engine_independent]
 
 TRASH = "in the Trash block"
 NOFLOW = "not in the survey flow"

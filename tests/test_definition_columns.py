@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from qualtrics.definitions import parse_definition
 from qualtrics.export import parent_question_ids
 from qualtrics.exportfile import read_export_file
 from tests.sandbox_fixtures import shared_fixture
+
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
 
 
 def test_an_export_asks_for_the_parent_question_of_every_offered_column() -> None:

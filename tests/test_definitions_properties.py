@@ -25,7 +25,8 @@ from qualtrics.definitions import parse_definition
 from qualtrics.models import QuestionCatalog
 from tests.sandbox_fixtures import SHARED_FIXTURES, needs_shared
 
-pytestmark = needs_shared
+# engine_independent: opens no store, so a PostgreSQL run deselects it (tests/engines.py)
+pytestmark = [needs_shared, pytest.mark.engine_independent]
 
 #: Every corpus definition under 130 kB (the three bigger ones are parsed whole by tests/test_corpus_definitions.py;
 #: here they would only slow each example down).

@@ -22,6 +22,8 @@ from qualtrics.permissions import REQUIRED_PERMISSIONS
 from qualtrics.transport import CappedRetry, RetryPolicy
 from tests.test_qualtrics_oauth import authorize, sandbox_app
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 FAST_RETRY = RetryPolicy(attempts=6, backoff=0.01, jitter=0.01, timeout=(5.0, 30.0))
 FAST_POLL = PollPolicy(initial=0.01, factor=1.5, maximum=0.05, deadline=30.0)
 

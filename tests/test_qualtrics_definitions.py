@@ -13,6 +13,8 @@ from qualtrics.models import Choice, Scale
 from qualtrics.text import plain_text
 from tests.sandbox_fixtures import shared_fixture
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 BESKAR_PASCAL = "survey_definition_SV_3gbwq8aJgqPwQDP_beskar_csat.json"
 BESKAR_CAMEL = "get_survey_SV_3gbwq8aJgqPwQDP_beskar_csat.json"
 CATS_CAMEL = "get_survey_SV_56icaa9YAafpAqx_cats_nps.json"

@@ -18,6 +18,8 @@ from qualtrics.errors import CorruptExport, QualtricsError
 from qualtrics.exportfile import read_export_file
 from tests.sandbox_fixtures import REAL_FIXTURES as REAL, needs_shared
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 BESKAR_ZIP = REAL / "export_file_beskar_csat_csv.zip"
 CATS_ZIP = REAL / "export_file_cats_nps_csv.zip"
 ONE_QID_ZIP = REAL / "export_file_beskar_one_qid_limit15_csv.zip"

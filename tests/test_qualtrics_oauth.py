@@ -22,6 +22,8 @@ from qualtrics.client import QualtricsClient
 from tests.sandbox_fixtures import approve_in_browser
 from qualtrics.errors import AuthenticationFailed, InsecureTransport, ReauthorizationRequired
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 REDIRECT_URI = "http://localhost:8501/api/qualtrics/callback"
 
 

@@ -8,6 +8,8 @@ from qualtrics.errors import QualtricsError
 from qualtrics.permissions import REQUIRED_PERMISSIONS, check_permissions, user_permissions
 from qualtrics.settings import QualtricsSettings
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 @pytest.mark.parametrize("env, base_url", [
     ({"QUALTRICS_BASE_URL": "https://fra1.qualtrics.com"}, "https://fra1.qualtrics.com"),

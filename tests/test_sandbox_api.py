@@ -11,6 +11,8 @@ import requests
 
 from tests.sandbox_fixtures import api_session, shared_fixture
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 def real(name: str) -> dict:
     return json.loads(shared_fixture(f"qualtrics-real/{name}").read_text())

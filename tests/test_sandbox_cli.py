@@ -16,6 +16,8 @@ import requests
 
 from tests.sandbox_fixtures import ROOT, api_session, run_sandbox_process
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 KEYS = ["QUALTRICS_BASE_URL", "QUALTRICS_CLIENT_ID", "QUALTRICS_CLIENT_SECRET", "QUALTRICS_API_TOKEN"]
 
 

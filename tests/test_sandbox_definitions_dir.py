@@ -18,7 +18,8 @@ from qualtrics.sandbox import Sandbox
 from tests.sandbox_fixtures import REAL_FIXTURES, ROOT, api_session, run_export
 
 QSF_DIR = REAL_FIXTURES.parent / "qualtrics-corpus" / "qsf"
-pytestmark = pytest.mark.skipif(not QSF_DIR.is_dir(), reason="../shared/fixtures/qualtrics-corpus is absent")
+# engine_independent: opens no store, so a PostgreSQL run deselects it (tests/engines.py)
+pytestmark = [pytest.mark.skipif(not QSF_DIR.is_dir(), reason="../shared/fixtures/qualtrics-corpus is absent"), pytest.mark.engine_independent]
 FILES = ("qt_mc_with_na_2020.qsf", "qt_single_answer_matrix_2016.qsf")
 
 

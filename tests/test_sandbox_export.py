@@ -18,6 +18,8 @@ from qualtrics.sandbox import Sandbox
 from qualtrics.sandbox.ground_truth import monthly_nps
 from tests.sandbox_fixtures import api_session, run_export, shared_fixture
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 def real_csv(name: str) -> tuple[str, list[list[str]], bytes]:
     archive = zipfile.ZipFile(shared_fixture(f"qualtrics-real/{name}"))

@@ -11,6 +11,8 @@ import requests
 
 from tests.sandbox_fixtures import api_session, run_export
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 def whoami(sb, session=None) -> requests.Response:
     return (session or api_session(sb)).get(f"{sb.base_url}/API/v3/whoami")

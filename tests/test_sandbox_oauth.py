@@ -17,6 +17,8 @@ from requests_oauthlib import OAuth2Session
 from qualtrics.sandbox import Sandbox
 from qualtrics.sandbox.oauth import Client
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 REDIRECT = "http://localhost:8501/api/qualtrics/callback"
 SCOPES = ["read:surveys", "read:survey_responses", "read:users"]
 

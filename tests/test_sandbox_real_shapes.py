@@ -15,6 +15,8 @@ import pytest
 from qualtrics.sandbox.definitions import php_array
 from tests.sandbox_fixtures import REAL_FIXTURES, api_session, run_export, shared_fixture
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 CORPUS = REAL_FIXTURES.parent / "qualtrics-corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/fixtures/qualtrics-corpus is absent")
 

@@ -15,6 +15,8 @@ from qualtrics.sandbox import Sandbox
 from qualtrics.sandbox.survey_link import AnswerError
 from tests.test_sandbox_export import export, frame_of, unzip
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 class SurveyForm(html.parser.HTMLParser):
     """What a browser sees of the form: its action, radio groups (name -> values), text boxes, hidden fields,

@@ -7,6 +7,8 @@ import pytest
 from scoring import MetricType, default_mapping, score
 from scoring.intervals import nps_interval, t_interval, wilson_interval
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 @pytest.mark.parametrize(
     "successes, n, low, high",

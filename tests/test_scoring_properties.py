@@ -8,10 +8,13 @@ and weights that mean exactly "this many answers".
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import MetricType, default_mapping, score
+
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
 
 NPS_MAP = default_mapping(MetricType.NPS, [(str(i), str(i), None) for i in range(11)])
 CES_MAP = default_mapping(MetricType.CES, [(str(i), str(i), None) for i in range(1, 8)] + [("99", "N/A", 99.0)])

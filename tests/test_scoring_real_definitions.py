@@ -15,6 +15,8 @@ from qualtrics.definitions import parse_definition
 from scoring import MetricType, Sentiment, default_mapping, score
 from tests.sandbox_fixtures import shared_fixture
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 P, U, N, X = Sentiment.POSITIVE, Sentiment.NEUTRAL, Sentiment.NEGATIVE, Sentiment.EXCLUDED
 
 

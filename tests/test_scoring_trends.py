@@ -12,6 +12,8 @@ from scipy import stats
 from scoring import MetricType, default_mapping, score
 from scoring.trends import compare_periods, scores_by_period
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 NPS_MAP = default_mapping(MetricType.NPS, [(str(i), str(i), None) for i in range(11)])
 CES_MAP = default_mapping(MetricType.CES, [(str(i), str(i), None) for i in range(1, 8)])
 CSAT_MAP = default_mapping(MetricType.CSAT, [(str(i), str(i), None) for i in range(1, 6)])

@@ -14,6 +14,8 @@ from qualtrics.models import Choice
 from scoring import MetricType, Sentiment, default_mapping
 from vocabulary import is_not_an_answer, is_unsure, normalise_label
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 
 @pytest.mark.parametrize("label", [
     "Don’t know/ no opinion",              # legacy_political_survey_2022 (curly apostrophe)

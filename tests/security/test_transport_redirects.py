@@ -18,6 +18,8 @@ from qualtrics import QualtricsClient
 from qualtrics.errors import InsecureTransport, QualtricsError
 from qualtrics.transport import RetryPolicy
 
+pytestmark = pytest.mark.engine_independent  # opens no store: deselected on PostgreSQL (tests/engines.py)
+
 TOKEN = "a-real-looking-api-token-0123456789"
 NO_RETRY = RetryPolicy(attempts=0, timeout=(2.0, 5.0))
 
