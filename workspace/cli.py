@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qualtrics.errors import QualtricsError
-from workspace import journeys, metrics, scores, store
-from workspace.catalog import refresh_questions
+from workspace import journeys, store
 from workspace.config import ConfigError, Settings
-from workspace.connection import open_client, reporting_auth_failures
 from workspace.crypto import SecretKeyError
 from workspace.errors import NotFound, WorkspaceError
-from workspace.score_file import add_score_command
-from workspace.store import move
-from workspace.sync import SyncResult, sync_all, sync_metric
+
+# What a command needs beyond the store it imports when it runs: pandas and numpy (scores, the sync's
+# parser, score files) cost most of a second, more than `sync --all` with nothing new takes in all
+# (tests/test_cli_imports.py keeps this module free of them).
+
+METRIC_TYPES = ("nps", "csat", "ces")
 
 
 class CommandError(Exception):
@@ -43,6 +44,8 @@ def _settings() -> Settings:
 
 
 def cmd_metrics(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import scores
+
     settings = _settings()
     rows = []
     for card in scores.metric_cards(settings):
@@ -115,6 +118,10 @@ def cmd_add_journey(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_add_metric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import metrics
+    from workspace.catalog import refresh_questions
+    from workspace.connection import open_client, reporting_auth_failures
+
     settings = _settings()
     if bool(args.journey) != bool(args.step):
         raise CommandError("Give --journey and --step together (the step of that journey to place the metric on).")
@@ -149,7 +156,7 @@ class _ProgressLine:
             self.err.write(f"\r{text:<60}")
             self.err.flush()
 
-    def done(self, result: SyncResult) -> None:
+    def done(self, result: Any) -> None:  # a workspace.sync.SyncResult
         self.err.write("\r" + " " * 60 + "\r")
         if result.status == "succeeded":
             extra = f", backfilled {', '.join(result.backfilled)}" if result.backfilled else ""
@@ -161,6 +168,9 @@ class _ProgressLine:
 
 
 def cmd_sync(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import metrics
+    from workspace.sync import SyncResult, sync_all, sync_metric
+
     settings = _settings()
     line = _ProgressLine(err)
     if args.metric is not None:
@@ -222,6 +232,8 @@ class _MoveProgress:
 
 
 def cmd_move_store(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace.store import move
+
     settings = _settings()
     source = args.source or settings.db_path
     line = _MoveProgress(err)
@@ -267,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--question", required=True, metavar="QID…",
                    help="QIDn; QIDn_m for a matrix row, QIDn_x4 for a carried-forward row, 2_QIDn for loop 2 "
                         "of a loop & merge block")
-    p.add_argument("--type", required=True, choices=["nps", "csat", "ces"])
+    p.add_argument("--type", required=True, choices=METRIC_TYPES)
     p.add_argument("--title")
     p.add_argument("--journey", metavar="NAME")
     p.add_argument("--step", metavar="NAME", help='a step of that journey: its name, or "STAGE/STEP"')
@@ -290,8 +302,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the SQLite store to copy (default: PULSE_DB)")
     p.set_defaults(handler=cmd_move_store)
 
-    add_score_command(sub)
+    p = sub.add_parser(
+        "score", help="score one question of a Qualtrics export file with the default mapping",
+        description="Score one question of a Qualtrics export file (CSV with three header rows, JSON or "
+        "NDJSON; zipped or not; values or labels) with the default answer mapping, taken from the survey "
+        "definition when --definition is given, else from the labels the file carries, else inferred from "
+        "the answers (the output says which).")
+    configure_score_parser(p)
+    p.set_defaults(handler=_run_score)
     return parser
+
+
+def configure_score_parser(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``score`` (also of ``python -m workspace.score_file``)."""
+    parser.add_argument("file", metavar="FILE", help="the export file (.csv, .json, .ndjson or a .zip of one)")
+    parser.add_argument("--type", required=True, choices=METRIC_TYPES, dest="metric_type", help="metric type")
+    parser.add_argument("--question", required=True, nargs="+", action="extend", metavar="QID",
+                        help="question id(s) as in the export (QID5, matrix row QID7_3, or QID5_NPS_GROUP)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per question instead of text")
+    parser.add_argument("--exclude", action="append", default=[], metavar="VALUE",
+                        help="an exported value that means N/A (repeatable), for value exports without labels")
+    parser.add_argument("--definition", metavar="FILE", default=None,
+                        help="the survey's definition (a .qsf, or a saved survey-definitions / GET surveys "
+                        "response) to map answers exactly: recodes, N/A choices, the real scale")
+
+
+def _run_score(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace.score_file import run_score
+
+    return run_score(args, out, err)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -395,35 +395,6 @@ def _scale_order(choice: tuple[str, str, float | None]) -> tuple[bool, float, st
 # --- command line ------------------------------------------------------------------------
 
 
-def add_score_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register `score` on the workspace CLI; the handler is `run_score(args) -> exit code`."""
-    parser = subparsers.add_parser(
-        "score",
-        help="score one question of a Qualtrics export file with the default mapping",
-        description="Score one question of a Qualtrics export file (CSV with three header rows, JSON or "
-        "NDJSON; zipped or not; values or labels) with the default answer mapping, taken from the survey "
-        "definition when --definition is given, else from the labels the file carries, else inferred from "
-        "the answers (the output says which).",
-    )
-    configure_score_parser(parser)
-    parser.set_defaults(handler=run_score)
-    return parser
-
-
-def configure_score_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="the export file (.csv, .json, .ndjson or a .zip of one)")
-    parser.add_argument("--type", required=True, choices=[m.value for m in MetricType], dest="metric_type",
-                        help="metric type")
-    parser.add_argument("--question", required=True, nargs="+", action="extend", metavar="QID",
-                        help="question id(s) as in the export (QID5, matrix row QID7_3, or QID5_NPS_GROUP)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per question instead of text")
-    parser.add_argument("--exclude", action="append", default=[], metavar="VALUE",
-                        help="an exported value that means N/A (repeatable), for value exports without labels")
-    parser.add_argument("--definition", metavar="FILE", default=None,
-                        help="the survey's definition (a .qsf, or a saved survey-definitions / GET surveys "
-                        "response) to map answers exactly: recodes, N/A choices, the real scale")
-
-
 def run_score(args: argparse.Namespace, out: Any = None, err: Any = None) -> int:
     """Run `score` for parsed arguments; errors become one sentence on stderr and exit code 1."""
     out = out or sys.stdout
@@ -449,6 +420,8 @@ def run_score(args: argparse.Namespace, out: Any = None, err: Any = None) -> int
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry (`python -m workspace.score_file …`) with the same arguments as `score`."""
+    from workspace.cli import configure_score_parser
+
     parser = argparse.ArgumentParser(prog="python -m workspace score")
     configure_score_parser(parser)
     return run_score(parser.parse_args(argv))

@@ -1,0 +1,36 @@
+"""The command line starts light: `import workspace.cli` (what every `python -m workspace …` pays before its
+command runs) brings in neither pandas/numpy (scores, the sync's parser) nor Streamlit nor SQLAlchemy
+(migrations only), so `sync --all` with nothing new is not a second of imports. Checked in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "numpy", "streamlit", "sqlalchemy", "alembic", "plotly", "scipy", "psycopg")
+
+
+def _imported_by(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_importing_the_command_line_loads_no_dataframe_ui_or_migration_library():
+    assert _imported_by("import workspace.cli").isdisjoint(HEAVY)
+
+
+def test_building_every_command_parser_loads_none_of_them_either():
+    loaded = _imported_by("from workspace.cli import build_parser\nbuild_parser().parse_args(['sync', '--all'])")
+    assert loaded.isdisjoint(HEAVY)
+
+
+def test_the_score_command_keeps_its_arguments():
+    from workspace.cli import build_parser
+
+    args = build_parser().parse_args(["score", "export.csv", "--type", "nps", "--question", "QID1", "QID2"])
+    assert (args.file, args.metric_type, args.question) == ("export.csv", "nps", ["QID1", "QID2"])
