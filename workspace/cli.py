@@ -221,12 +221,14 @@ class _MoveProgress:
     def __init__(self, err: TextIO) -> None:
         self.err = err
         self.showing = False
+        self.shown: tuple[str, int] | None = None
 
     def __call__(self, table: str, copied: int, total: int) -> None:
-        if total < self.SHOWN_FROM_ROWS:
+        if total < self.SHOWN_FROM_ROWS or self.shown == (table, percent := copied * 100 // total):
             return
+        self.shown = (table, percent)
         self.showing = copied < total
-        self.err.write(f"\r{table}: {copied:,} of {total:,} rows ({copied / total:.0%})".ljust(60)
+        self.err.write(f"\r{table}: {copied:,} of {total:,} rows ({percent}%)".ljust(60)
                        + ("" if self.showing else "\n"))
         self.err.flush()
 
@@ -251,7 +253,7 @@ def cmd_move_store(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
           "every table's rows counted on both sides:", file=out)
     print(move.format_report(report), file=out)
     print(move.key_reminder(report, bool(settings.secret_key), settings.key_path), file=out)
-    print(f"Next: set PULSE_DATABASE_URL to that database on every server and the worker. The SQLite file is "
+    print("Next: set PULSE_DATABASE_URL to that database on every server and the worker. The SQLite file is "
           "left as it was; keep it as a backup but do not run servers on it any more.", file=out)
     return 0
 
