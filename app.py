@@ -38,6 +38,7 @@ from workspace.connection import START_PATH, claim_authorization, complete_autho
 from workspace.store import store_health
 from workspace.live.push import EVENTS_PATH
 from workspace.people import role_lists
+from workspace.worker import background_work
 
 CALLBACK_PATH = "/api/qualtrics/callback"
 BROWSER_COOKIE = "pulse_browser"
@@ -177,7 +178,9 @@ async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "error", "problem": str(exc)}, status_code=503)
     database = await run_in_threadpool(store_health, runtime.settings.store)
     ok = bool(database.pop("ok"))
-    return JSONResponse({"status": "ok" if ok else "error", "database": database}, status_code=200 if ok else 503)
+    # Where syncs, Live refreshes and mining run: in this process, or in `python -m workspace worker` processes.
+    return JSONResponse({"status": "ok" if ok else "error", "database": database,
+                         "background_work": background_work(runtime.settings)}, status_code=200 if ok else 503)
 
 
 @asynccontextmanager

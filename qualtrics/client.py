@@ -23,7 +23,7 @@ from qualtrics.auth import (
 )
 from qualtrics.definitions import parse_definition
 from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
-from qualtrics.export import SYNC_FORMAT, Export, PollPolicy
+from qualtrics.export import SYNC_FORMAT, Export, JobCallback, PollPolicy
 from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, response_batch
 from qualtrics.models import (
     Account, EventSubscription, PermissionCheck, Question, QuestionCatalog, ResponseBatch, Survey)
@@ -182,12 +182,14 @@ class QualtricsClient:
     def export_responses(self, survey_id: str, question_ids: Sequence[str], *,
                          continuation_token: str | None = None, embedded_data: Sequence[str] = (),
                          progress: Progress | None = None, fmt: str = SYNC_FORMAT,
-                         batch_rows: int = DEFAULT_BATCH_ROWS) -> Export:
+                         batch_rows: int = DEFAULT_BATCH_ROWS, resume: str | None = None,
+                         on_job: JobCallback | None = None) -> Export:
         """An export of ``question_ids`` (``QIDn`` or matrix rows ``QIDn_m``); nothing runs until
-        ``Export.batches()`` is iterated. Pass the previous ``continuation_token`` for only new responses."""
+        ``Export.batches()`` is iterated. Pass the previous ``continuation_token`` for only new responses;
+        ``resume``/``on_job`` continue a job started earlier (see :class:`~qualtrics.export.Export`)."""
         return Export(self, survey_id, question_ids, continuation_token=continuation_token,
                       embedded_data=embedded_data, progress=progress, fmt=fmt, poll=self.poll,
-                      batch_rows=batch_rows)
+                      batch_rows=batch_rows, resume=resume, on_job=on_job)
 
 
     # -- single responses and event subscriptions (push instead of poll) ------------------------------------

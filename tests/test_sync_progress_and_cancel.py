@@ -17,11 +17,10 @@ import pytest
 from tests.sandbox_fixtures import wait_until
 from tests.test_pages import connect, no_exception, nps_metric, open_page, settings  # noqa: F401
 from ui import routes
-from workspace import runs, sync
+from workspace import jobs, runs, sync
 from workspace import integration as integration_store
 from workspace.store import connect as connect_db
-from workspace.locks import survey_lock
-from workspace.scheduler import stop_schedulers
+from workspace.worker import stop_workers
 
 STUCK = 10**6  # export polls before the sandbox reports an export complete: it never does, in a test
 
@@ -104,7 +103,7 @@ def test_a_sync_waiting_for_the_survey_lock_says_it_is_waiting(settings, sandbox
     held = threading.Event()
 
     def hold() -> None:
-        with survey_lock(settings, metric.survey_id):
+        with jobs.held(settings, metric.survey_id, "manual"):
             held.set()
             time.sleep(0.5)
 
@@ -118,7 +117,7 @@ def test_a_sync_waiting_for_the_survey_lock_says_it_is_waiting(settings, sandbox
 
 
 def test_failed_sync_on_the_metric_page_ends_the_bar_in_the_failure(settings, sandbox):
-    stop_schedulers()  # its first round would take the armed fault (or hold the survey) before the click
+    stop_workers()  # its first round would take the armed fault (or hold the survey) before the click
     connect(settings)
     metric = nps_metric(settings, sandbox)
     at = open_page(routes.METRIC, query={"id": str(metric.id)})
@@ -132,11 +131,11 @@ def test_failed_sync_on_the_metric_page_ends_the_bar_in_the_failure(settings, sa
 
 
 def test_second_tab_is_told_another_sync_runs_since_when_and_may_cancel_it(settings, sandbox):
-    stop_schedulers()
+    stop_workers()
     connect(settings)
     metric = nps_metric(settings, sandbox)
-    with survey_lock(settings, metric.survey_id):  # another tab's (or the scheduler's) sync, at export 40%
-        run_id = runs.start_run(settings, metric.survey_id, "scheduler")
+    with jobs.held(settings, metric.survey_id, "scheduler") as claim:  # the scheduler's sync, at export 40%
+        run_id = runs.start_run(settings, claim)
         runs.record_progress(settings, run_id, "export", 0.4)
         started = runs.get_run(settings, run_id).started_at[11:16]
 

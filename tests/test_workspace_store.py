@@ -16,11 +16,10 @@ import sqlite_utils
 
 from qualtrics.models import Choice, Question, Scale
 from scoring import Sentiment
-from workspace import answers, catalog, integration, journeys, metrics, people, scores, store
+from workspace import answers, catalog, integration, jobs, journeys, metrics, people, scores, store
 from workspace.config import ConfigError, Settings
 from workspace.crypto import SecretKeyError
 from workspace.errors import Invalid, NotFound, SyncBusy
-from workspace.locks import is_locked, survey_lock
 from workspace.store.legacy_sqlite import MIGRATIONS
 from workspace.store.migrate import MIGRATIONS_DIR
 
@@ -316,16 +315,17 @@ def test_no_answers_means_no_score_not_zero(settings):
     assert card.score.value is None and card.display == "No score" and card.n == 0
 
 
-# --- locks ------------------------------------------------------------------------------------------------
+# --- sync jobs --------------------------------------------------------------------------------------------
 
-def test_survey_lock_excludes_a_second_holder_until_released(settings):
-    with survey_lock(settings, SURVEY):
-        assert is_locked(settings, SURVEY)
+def test_a_held_sync_job_excludes_a_second_holder_until_released(settings):
+    metrics.create_metric(settings, SURVEY, "QID1", "nps")
+    with jobs.held(settings, SURVEY, "manual"):
+        assert jobs.is_held(settings, SURVEY)
         with pytest.raises(SyncBusy, match="being synced"):
-            with survey_lock(settings, SURVEY, wait=0.1):
+            with jobs.held(settings, SURVEY, "manual", wait=0.1):
                 pass
-    assert not is_locked(settings, SURVEY)
-    with survey_lock(settings, SURVEY):
+    assert not jobs.is_held(settings, SURVEY)
+    with jobs.held(settings, SURVEY, "manual"):
         pass
 
 

@@ -138,11 +138,11 @@ def test_failed_sync_keeps_previous_answers_and_scores(tmp_path, fresh_sandbox):
 
 
 def test_busy_survey_is_skipped_not_waited_for(tmp_path, sandbox):
-    from workspace.locks import survey_lock
+    from workspace import jobs
 
     s = settings_for(tmp_path, sandbox)
     m = track(s, sandbox, "nps", "QID1", "nps")
-    with survey_lock(s, m.survey_id):
+    with jobs.held(s, m.survey_id, "manual"):
         result = sync_survey(s, m.survey_id, wait=0)
     assert result.status == "skipped" and "being synced" in result.message
     assert answers.answer_count(s, m.survey_id) == 0

@@ -1,7 +1,7 @@
-"""One runtime per server process: settings, the database, the embedded sandbox, the scheduler.
+"""One runtime per server process: settings, the database, the embedded sandbox, the background worker.
 
 Streamlit runs every session's script in its own thread and reruns it on every click, so the
-things that must exist once per process (a sandbox on its port, the scheduler thread) are made
+things that must exist once per process (a sandbox on its port, the worker's threads) are made
 here, behind a lock, the first time anybody asks: the app's lifespan hook, the OAuth callback
 route, or a page script under AppTest, which has no lifespan at all.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -20,8 +19,7 @@ from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.store import ensure_migrated
 from workspace.errors import WorkspaceError
-from workspace.live.feeds import stop_all as stop_feeds
-from workspace.scheduler import ensure_scheduler, stop_schedulers
+from workspace.worker import ensure_worker, log_to_stderr, stop_workers
 
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
 # on every machine; PULSE_SANDBOX_LIVE=0 stops it adding responses (tests want fixed numbers).
@@ -64,20 +62,8 @@ def embedded_sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox
     return sandbox
 
 
-def _log_to_server_output() -> None:
-    """Warnings of the workspace (a failed sync and its reason, one line each) go to the server's output
-    with a time stamp, where "the server log has the details" sends people; the app configures no
-    logging otherwise, and Python's last-resort handler would drop the time and the logger's name."""
-    logger = logging.getLogger("workspace")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-
-
 def _start(settings: Settings) -> Runtime:
-    _log_to_server_output()
+    log_to_stderr()
     sandbox = None
     if settings.uses_sandbox:
         live = os.environ.get("PULSE_SANDBOX_LIVE", "1").strip() not in ("0", "false", "no")
@@ -97,7 +83,11 @@ def _start(settings: Settings) -> Runtime:
                                    settings.client_secret or sandbox.client_secret)
     integration.cipher(settings)  # moves a legacy key file, re-encrypts passphrase-sealed secrets: now, once
     metrics.shorten_default_titles(settings)
-    ensure_scheduler(settings)
+    # The embedded default: this process runs the scheduled syncs, Live and mining itself. With
+    # PULSE_WORKER=external, `python -m workspace worker` processes do, and this server only serves pages.
+    # Live's thread starts with the first screen (live.watch), under the settings of the page that asked.
+    if ensure_worker(settings, ["sync", "mining"]) is None:
+        log.info("Background work: external (PULSE_WORKER=external); run `python -m workspace worker` beside the app.")
     return Runtime(settings=settings, sandbox=sandbox)
 
 
@@ -107,8 +97,7 @@ def shutdown() -> None:
     with _lock:
         if _runtime is None:
             return
-        stop_schedulers()
-        stop_feeds()  # Live's feeds remove their Qualtrics subscriptions while the sandbox still answers
+        stop_workers()  # Live's feeds remove their Qualtrics subscriptions while the sandbox still answers
         if _runtime.sandbox is not None:
             try:
                 integration.forget_sandbox(_runtime.settings)

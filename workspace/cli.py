@@ -5,6 +5,7 @@
     add-journey NAME --step "STAGE/STEP" [--step …]   creates, or adds missing steps; never duplicates
     add-metric --survey SV_… --question QID… --type nps|csat|ces [--title T] [--journey NAME --step NAME]
     sync [--metric ID | --all]             incremental; progress on stderr
+    worker [--once] [--lease S]            scheduled syncs, Live refreshes, Data Hub mining (until SIGTERM)
     score FILE --type … --question QID… [--definition QSF]   (workspace.score_file)
     migrate                                creates or upgrades the store's schema (once, before rolling servers)
     move-store --to postgresql://… [--from PATH]   copies the SQLite store into an empty PostgreSQL database
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qualtrics.errors import QualtricsError
-from workspace import journeys, store
+from workspace import jobs, journeys, store
 from workspace.config import ConfigError, Settings
 from workspace.crypto import SecretKeyError
 from workspace.errors import NotFound, WorkspaceError
@@ -258,6 +259,17 @@ def cmd_move_store(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import worker
+
+    settings = _settings()
+    worker.log_to_stderr()
+    if args.lease <= 1:
+        raise CommandError("--lease must be more than 1 second (the heartbeat renews it six times per lease).")
+    results = worker.run(settings, once=args.once, lease=args.lease)
+    return 0 if all(r.ok for r in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workspace", description="Journey Pulse workspace commands.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -303,6 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", type=Path, metavar="PATH",
                    help="the SQLite store to copy (default: PULSE_DB)")
     p.set_defaults(handler=cmd_move_store)
+
+    p = sub.add_parser("worker", help="run the background work: scheduled syncs, Live refreshes, Data Hub mining",
+                       description="Runs until SIGTERM or Ctrl-C, then gives back its claims. Any number of workers "
+                                   "may share one store; each survey is synced once per PULSE_SYNC_INTERVAL.")
+    p.add_argument("--once", action="store_true", help="run what is due now, then exit (tests, cron)")
+    p.add_argument("--lease", type=float, default=jobs.LEASE_SECONDS, metavar="SECONDS",
+                   help=f"how long a claim holds without a heartbeat before another worker may take it over "
+                        f"(default {jobs.LEASE_SECONDS:.0f})")
+    p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser(
         "score", help="score one question of a Qualtrics export file with the default mapping",

@@ -41,7 +41,11 @@ KEYS = (
     "PULSE_SANDBOX",
     "PULSE_KEY_FILE",
     "PULSE_OPEN_ACCESS",
+    "PULSE_WORKER",
 )
+#: Where background work (scheduled syncs, Live refreshes, Data Hub mining) runs: in the app's own process
+#: (the default, one ``streamlit run`` does everything) or in ``python -m workspace worker`` processes.
+WORKER_MODES = ("embedded", "external")
 
 
 class ConfigError(ValueError):
@@ -70,6 +74,7 @@ class Settings:
     sandbox_requested: bool = False
     key_file: Path | None = None
     open_access: bool = False
+    worker: str = "embedded"
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None,
@@ -102,7 +107,14 @@ class Settings:
             sandbox_requested=sandbox_requested,
             key_file=Path(key_file).expanduser() if key_file else None,
             open_access=flag(merged, "PULSE_OPEN_ACCESS"),
+            worker=worker_mode(merged),
         )
+
+    @property
+    def runs_background_work(self) -> bool:
+        """Whether this process (an app server) runs the background work itself: not with PULSE_WORKER=external,
+        where worker processes do it and the app servers only serve pages."""
+        return self.worker != "external"
 
     @property
     def redirect_uri(self) -> str:
@@ -165,7 +177,7 @@ class Settings:
                 f"api_token={'***' if self.api_token else None}, pulse_url={self.pulse_url!r}, "
                 f"store={self.store.describe()!r}, secret_key={'***' if self.secret_key else None}, "
                 f"sync_interval={self.sync_interval}, is_sandbox={self.is_sandbox}, "
-                f"open_access={self.open_access})")
+                f"open_access={self.open_access}, worker={self.worker!r})")
 
 
 def database_url(values: Mapping[str, str]) -> str | None:
@@ -183,6 +195,15 @@ def database_url(values: Mapping[str, str]) -> str | None:
         raise ConfigError("PULSE_DATABASE_URL must be a URL such as postgresql://USER:PASSWORD@HOST:5432/DATABASE "
                           "(unset it to use the SQLite file at PULSE_DB).")
     return url
+
+
+def worker_mode(values: Mapping[str, str]) -> str:
+    """``PULSE_WORKER``: unset or ``embedded`` (the app runs its background work), or ``external``."""
+    text = (values.get("PULSE_WORKER") or "embedded").strip().lower()
+    if text not in WORKER_MODES:
+        raise ConfigError(f"PULSE_WORKER must be external (background work runs in `python -m workspace worker` "
+                          f"processes) or embedded (the default: the app runs it), got {values.get('PULSE_WORKER')!r}.")
+    return text
 
 
 def flag(values: Mapping[str, str], key: str) -> bool:

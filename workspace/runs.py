@@ -2,7 +2,8 @@
 
 A run row is written when a sync starts and finished when it ends, so a page can poll progress (stage,
 fraction) of a sync running in another thread or process. A run left ``running`` by a killed process is
-reported as failed once its survey's lock is free again (the lock dies with its holder).
+reported as failed once its sync no longer holds the survey's job (:mod:`workspace.jobs`: its lease ran out,
+or another worker took the job over).
 
 Cancelling is a request written on the run row (:func:`request_cancel`, from any tab or process); the sync
 reads it between export polls and ends the run as ``cancelled`` before it has stored anything.
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 
+from workspace import jobs
 from workspace.config import Settings
 from workspace.store import Database, connect, transaction, utcnow
-from workspace.locks import is_locked
 
 INTERRUPTED = "The sync stopped before finishing (the process ended); it will resume from the last saved point."
 
@@ -59,21 +60,25 @@ class SurveySyncState:
     synced_segments: tuple[str, ...]
 
 
-def _run(row: dict[str, Any], lock_free: bool) -> SyncRun:
+def _run(row: dict[str, Any], held: set[int]) -> SyncRun:
     status, error = row["status"], row["error"]
-    if status == "running" and lock_free:
+    if status == "running" and row["id"] not in held:
         status, error = "failed", INTERRUPTED
     return SyncRun(row["id"], row["survey_id"], row["trigger"], row["started_at"], row["finished_at"], status,
                    row["stage"], row["fraction"], row["responses"], row["answers"], error,
                    row["cancel_requested_by"] if row["cancel_requested_at"] else None)
 
 
-def start_run(settings: Settings, survey_id: str, trigger: str) -> int:
+def start_run(settings: Settings, claim: jobs.Claim) -> int:
+    """The run row of the sync holding ``claim``, recorded on its job in the same transaction (a running row
+    is live exactly while its job names it)."""
     with connect(settings.store) as db, transaction(db):
-        return db.insert_returning_id(
+        run_id = db.insert_returning_id(
             "INSERT INTO sync_runs (survey_id, trigger, started_at, status, stage, fraction, pid, host) "
             "VALUES (?, ?, ?, 'running', 'export', 0, ?, ?)",
-            (survey_id, trigger, utcnow(), os.getpid(), socket.gethostname()))
+            (claim.survey_id, claim.trigger, utcnow(), os.getpid(), socket.gethostname()))
+        jobs.record_run(db, claim, run_id)
+        return run_id
 
 
 _PROGRESS_SQL = "UPDATE sync_runs SET stage = ?, fraction = ? WHERE id = ? RETURNING cancel_requested_by, " \
@@ -124,7 +129,8 @@ def finish_run(settings: Settings, run_id: int, status: str, *, responses: int =
 def get_run(settings: Settings, run_id: int) -> SyncRun:
     with connect(settings.store) as db:
         row = next(db.query("SELECT * FROM sync_runs WHERE id = ?", [run_id]))
-    return _run(row, row["status"] == "running" and not is_locked(settings, row["survey_id"]))
+        held = jobs.held_runs(db) if row["status"] == "running" else set()
+    return _run(row, held)
 
 
 def latest_runs(settings: Settings, survey_id: str | None = None, limit: int = 20) -> list[SyncRun]:
@@ -132,7 +138,8 @@ def latest_runs(settings: Settings, survey_id: str | None = None, limit: int = 2
     where, args = ("WHERE survey_id = ?", [survey_id]) if survey_id else ("", [])
     with connect(settings.store) as db:
         rows = list(db.query(f"SELECT * FROM sync_runs {where} ORDER BY id DESC LIMIT ?", [*args, limit]))
-    return [_run(r, r["status"] == "running" and not is_locked(settings, r["survey_id"])) for r in rows]
+        held = jobs.held_runs(db) if any(r["status"] == "running" for r in rows) else set()
+    return [_run(r, held) for r in rows]
 
 
 def latest_run(settings: Settings, survey_id: str) -> SyncRun | None:

@@ -24,7 +24,7 @@ from scoring.trends import scores_by_period
 from workspace import journeys as journeys_module
 from workspace.config import Settings
 from workspace.store import Database, connect, versions
-from workspace.locks import is_locked
+from workspace.jobs import is_held
 from workspace.metrics import Metric, _get as _get_metric, _row_to_metric
 from workspace.runs import SyncRun, latest_run, read_survey_state
 
@@ -158,7 +158,7 @@ def _sync_status(settings: Settings, db: Database, metric: Metric,
                  cache: dict[str, tuple[Any, SyncRun | None, bool]]) -> tuple[str, str | None, str | None]:
     if metric.survey_id not in cache:
         cache[metric.survey_id] = (read_survey_state(db, metric.survey_id), latest_run(settings, metric.survey_id),
-                                   is_locked(settings, metric.survey_id))
+                                   is_held(settings, metric.survey_id))
     state, run, locked = cache[metric.survey_id]
     synced = metric.question_id in state.synced_questions
     if locked and run is not None and run.status == "running":

@@ -1,6 +1,7 @@
 """The sync engine: bring a survey's stored answers up to date with Qualtrics, incrementally and safely.
 
-Per survey, under its lock (:mod:`workspace.locks`):
+Per survey, holding its job (:mod:`workspace.jobs`: claimed in the store, so one sync of a survey runs at a
+time across processes and machines; every store transaction below checks the claim still holds):
 
 1. Export only what the metrics need: their question ids, ``recordedDate``/``finished`` and the chosen
    segment fields, continuing from the stored continuation token so a re-sync costs only new responses.
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import ExitStack
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -35,14 +35,13 @@ from itertools import repeat
 import pandas as pd
 
 from qualtrics.errors import QualtricsError
-from workspace import runs
+from workspace import jobs, runs
 from workspace.answers import label_lookup, segment_fields, write_answers
 from workspace.catalog import cached_questions, comment_questions, definition_is_current, refresh_catalog
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
 from workspace.store import connect, sqlite, transaction, utcnow
 from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
-from workspace.locks import survey_lock
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
 
 log = logging.getLogger(__name__)
@@ -97,8 +96,8 @@ def _noop(stage: str, fraction: float) -> None:
 class _Reporter:
     """Forwards progress to the caller and, throttled, to the run row (for pages polling a worker)."""
 
-    def __init__(self, settings: Settings, run_id: int, callback: Progress) -> None:
-        self.settings, self.run_id, self.callback = settings, run_id, callback
+    def __init__(self, settings: Settings, run_id: int, callback: Progress, claim: jobs.Claim) -> None:
+        self.settings, self.run_id, self.callback, self.claim = settings, run_id, callback, claim
         self.last_write = 0.0
         self.parsed = 0.0
         # While the sync holds the write lock, progress must go through its own connection: another
@@ -106,6 +105,8 @@ class _Reporter:
         self.db: object | None = None
 
     def __call__(self, stage: str, fraction: float) -> None:
+        if self.claim.lost.is_set():  # another worker has the job now: stop before doing more
+            raise jobs.LeaseLost(self.claim.survey_id)
         fraction = max(0.0, min(1.0, float(fraction)))
         if stage == "parse":
             self.parsed = fraction
@@ -180,8 +181,12 @@ def _export(settings: Settings, client: object, survey_id: str, columns: _Column
     :data:`COMMIT_ROWS` rows or :data:`COMMIT_SECONDS`; ``finish(db, new_token, rows)`` runs in the same
     transaction as the last batch, so the token can never be ahead of the stored answers.
     Returns (responses read, answers written, comments written)."""
+    claim = report.claim
+    key = jobs.export_key(survey_id, columns.all, segments, token)
     export = client.export_responses(  # type: ignore[attr-defined]
-        survey_id, columns.all, continuation_token=token, embedded_data=list(segments), progress=report)
+        survey_id, columns.all, continuation_token=token, embedded_data=list(segments), progress=report,
+        resume=claim.resumable(key),
+        on_job=lambda progress_id, file_id: jobs.record_export(settings, claim, key, progress_id, file_id))
     rows = written = comments = 0
     batches = iter(export.batches())
     with connect(settings.store) as db:
@@ -195,6 +200,7 @@ def _export(settings: Settings, client: object, survey_id: str, columns: _Column
             batch = next(batches, None)
             while True:
                 with transaction(db):
+                    jobs.check_held(db, claim)  # fencing: a worker that lost its lease writes nothing
                     opened, pending = time.monotonic(), 0
                     while batch is not None:
                         written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
@@ -207,6 +213,7 @@ def _export(settings: Settings, client: object, survey_id: str, columns: _Column
                         batch = next(batches, None)
                     else:
                         finish(db, export.continuation_token, rows)
+                        jobs.export_stored(db, claim)
                         break
                 batch = next(batches, None)
         finally:
@@ -247,36 +254,38 @@ def _score_metrics(settings: Settings, survey_id: str, report: _Reporter) -> Non
 
 def sync_survey(settings: Settings, survey_id: str, *, client: object | None = None,
                 progress: Progress | None = None, trigger: str = "manual", wait: float = 0.0,
-                question_ids: Sequence[str] | None = None) -> SyncResult:
+                question_ids: Sequence[str] | None = None, claim: jobs.Claim | None = None) -> SyncResult:
     """Sync one survey's metric questions (or ``question_ids``); see the module docstring for guarantees.
 
-    ``wait``: seconds to wait for another sync of the same survey to finish (0: skip at once). Never raises
-    for Qualtrics or busy errors: the result says what happened (``status``, ``message``).
+    ``wait``: seconds to wait for another sync of the same survey to finish (0: skip at once). ``claim``: the
+    survey's job, already claimed (the worker's scheduled syncs); else it is claimed here. Never raises for
+    Qualtrics or busy errors: the result says what happened (``status``, ``message``).
     """
     started = time.monotonic()
     callback = progress or _noop
     wanted = sorted(set(question_ids if question_ids is not None else tracked_surveys(settings).get(survey_id, [])))
     if not wanted:
+        if claim is not None:
+            jobs.release(settings, claim, succeeded=True)
         return SyncResult(survey_id, "skipped", message=f"No metric uses survey {survey_id}; nothing to sync.")
-    with ExitStack() as held:
+    if claim is None:
         try:
-            try:
-                held.enter_context(survey_lock(settings, survey_id))
-            except SyncBusy:
-                if wait <= 0:
-                    raise
-                callback("waiting", 0.0)  # for another sync of this survey: say so, not "Starting…"
-                held.enter_context(survey_lock(settings, survey_id, wait=wait))
+            # Waiting for another sync of this survey: say so, not "Starting…".
+            claim = jobs.claim_survey(settings, survey_id, trigger, wait=wait,
+                                      on_wait=lambda: callback("waiting", 0.0))
         except SyncBusy as exc:
             return SyncResult(survey_id, "skipped", message=str(exc))
-        return _sync_with_lock(settings, survey_id, wanted, client, callback, trigger, started)
+    with jobs.holding(settings, claim):
+        result = _sync_with_lock(settings, survey_id, wanted, client, callback, trigger, started, claim)
+        claim.succeeded = result.status == "succeeded"
+        return result
 
 
 def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], client: object | None,
-                    callback: Progress, trigger: str, started: float) -> SyncResult:
-    """Sync under the held lock: record the run, export, store, score; failures end as a failed run."""
-    run_id = runs.start_run(settings, survey_id, trigger)
-    report = _Reporter(settings, run_id, callback)
+                    callback: Progress, trigger: str, started: float, claim: jobs.Claim) -> SyncResult:
+    """Sync holding the job: record the run, export, store, score; failures end as a failed run."""
+    run_id = runs.start_run(settings, claim)
+    report = _Reporter(settings, run_id, callback, claim)
     own_client = client is None
     try:
         with reporting_auth_failures(settings):
@@ -294,11 +303,15 @@ def _sync_with_lock(settings: Settings, survey_id: str, wanted: list[str], clien
         runs.finish_run(settings, run_id, "cancelled", error=str(exc))
         log.info("sync of %s cancelled (run %s, %s): %s", survey_id, run_id, trigger, exc)
         return SyncResult(survey_id, "cancelled", run_id, message=str(exc), seconds=time.monotonic() - started)
+    except jobs.LeaseLost as exc:  # the run row is the log, not the data: say what happened to this run
+        runs.finish_run(settings, run_id, "cancelled", error=str(exc))
+        log.warning("sync of %s stopped (run %s, %s): %s", survey_id, run_id, trigger, exc)
+        return SyncResult(survey_id, "cancelled", run_id, message=str(exc), seconds=time.monotonic() - started)
     except (QualtricsError, WorkspaceError, OSError) as exc:
         message = str(exc) or type(exc).__name__
         try:
             runs.finish_run(settings, run_id, "failed", error=message)
-        except StoreFull:  # no room even for the run's outcome: it reads as interrupted once the lock is free
+        except StoreFull:  # no room even for the run's outcome: it reads as interrupted once the job is free
             log.warning("could not record the failed sync run %s: the database is full", run_id)
         # Messages of these errors never carry tokens (qualtrics/errors.py): safe for the server log.
         log.warning("sync of %s failed (run %s, %s): %s", survey_id, run_id, trigger, message)
@@ -356,6 +369,8 @@ def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: lis
     def finish(db: object, token: str | None, exported: int) -> None:
         _store_token(db, survey_id, token, exported)
         _mark_synced(db, survey_id, everything.all, segments)
+        if exported:  # Live screens on every server see new figures at their next refresh
+            db.execute("UPDATE live_feeds SET version = version + 1 WHERE survey_id = ?", (survey_id,))  # type: ignore[attr-defined]
 
     outcome.add(_export(settings, client, survey_id, everything, segments, state.continuation_token, labels,
                         report, finish))

@@ -162,6 +162,13 @@ class Sandbox:
         """How many times each kind of fault fired since the last reset."""
         return dict(self.fault_counter.fired)
 
+    def export_starts(self, survey_id: str) -> list[float]:
+        """When each export of ``survey_id`` was started (unix seconds, in order): how many exports ran, and how
+        far apart, whoever started them."""
+        with self.exporter._lock:
+            jobs = list(self.exporter.jobs.values())
+        return sorted(job.started_at for job in jobs if job.survey.id == survey_id)
+
     def record(self, method: str, path: str, status: int) -> None:
         self.requests.append(RequestRecord(method, path.split("?", 1)[0], status))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -157,6 +158,7 @@ class ExportJob:
     continuation_token: str | None = None
     rows_written: int = 0
     done: threading.Event = field(default_factory=threading.Event)
+    started_at: float = field(default_factory=time.time)  # when the start call came (tests count exports by it)
 
     @property
     def download_name(self) -> str:

@@ -1,14 +1,19 @@
-"""One background refresh per survey, whatever the number of screens.
+"""Live feeds kept in the store: "this survey's live feed is on until T" is a ``live_feeds`` row that any worker
+claims and refreshes, whatever the number of screens and app servers.
 
-Every Live screen calls :func:`watch` for its journey's surveys on each refresh; the first call starts that
-survey's feed thread, later calls only say "still wanted". A feed subscribes the app to the survey's
-completed responses when Qualtrics can reach the app (then a sync now and then is only a safety net), else
-polls with incremental syncs every :data:`POLL_SECONDS`. A feed nobody asked for :data:`IDLE_SECONDS` removes
-its subscription and ends. Screens never export: they read stored figures, and a feed's ``version`` tells
-them when those changed.
+Every Live screen calls :func:`watch` for its journey's surveys on each refresh; that keeps the rows wanted
+(a write only every :data:`RENEW_SECONDS`, not on every refresh) and returns how each survey is fed. A
+worker's :class:`Refresher` (:mod:`workspace.worker`; in the app itself by default) claims the wanted rows
+with a lease it renews, and for each one subscribes the app to the survey's completed responses when
+Qualtrics can reach the app (then a sync now and then is only a safety net), else polls with incremental
+syncs every :data:`POLL_SECONDS`; those syncs hold the survey's sync job like any other, so they never
+overlap a scheduled one. A row nobody asked for :data:`IDLE_SECONDS` is given up and its subscription
+removed. Screens never export: they read stored figures, and a row's ``version`` (bumped whenever answers
+were stored) tells them, on every server, when those changed.
 
-Pushed responses (:func:`receive`) are answered at once and fetched by one worker thread, then stored with
-:func:`workspace.sync.sync_response` (the exactly-once upserts of a sync).
+Pushed responses (:func:`receive`) reach whichever app server the proxy picks: answered at once, fetched
+there by one worker thread, then stored with :func:`workspace.sync.sync_response` (the exactly-once upserts
+of a sync).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,19 +29,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualtrics.errors import PermissionDenied, QualtricsError
-from workspace import runs, sync
+from workspace import jobs, runs, sync
 from workspace.config import Settings
 from workspace.connection import integration_status, open_client
 from workspace.errors import WorkspaceError
 from workspace.integration import Status
 from workspace.live import push
 from workspace.metrics import tracked_surveys
+from workspace.store import Database, connect, transaction
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 3.0       # sync age that triggers the next poll when nothing is pushed
 SAFETY_SECONDS = 60.0    # with push: an incremental sync this often catches a publication that never came
 IDLE_SECONDS = 30.0      # a feed no screen asked for this long unsubscribes and stops
+RENEW_SECONDS = 10.0     # a screen extends its feeds' wanted time once this much of it has passed
 RETRY_SUBSCRIBE = 120.0  # after a subscription failed for a passing reason
 TICK = 0.5
 
@@ -84,27 +92,6 @@ def _connection(settings: Settings) -> tuple[bool, str, str | None]:
     return False, why, status.last_successful_sync
 
 
-class _Versions:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[tuple[str, str], int] = {}
-
-    def bump(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._values[key] = self._values.get(key, 0) + 1
-
-    def get(self, key: tuple[str, str]) -> int:
-        with self._lock:
-            return self._values.get(key, 0)
-
-
-_versions = _Versions()
-
-
-def _key(settings: Settings, survey_id: str) -> tuple[str, str]:
-    return (settings.store.key, survey_id)
-
-
 _listeners: list[Callable[[Settings, str], None]] = []
 
 
@@ -114,9 +101,10 @@ def on_change(listener: Callable[[Settings, str], None]) -> None:
 
 
 def changed(settings: Settings, survey_id: str) -> None:
-    """Answers of ``survey_id`` were stored: the version moves (screens see new figures on their next
-    refresh) and listeners run here, in the background thread that stored them, not in a screen's refresh."""
-    _versions.bump(_key(settings, survey_id))
+    """Answers of ``survey_id`` were stored: its feed's version moves in the store (screens on every server see
+    new figures on their next refresh) and listeners run here, in the background thread that stored them."""
+    with connect(settings.store) as db, transaction(db):
+        db.execute("UPDATE live_feeds SET version = version + 1 WHERE survey_id = ?", (survey_id,))
     for listener in list(_listeners):
         try:
             listener(settings, survey_id)
@@ -124,35 +112,61 @@ def changed(settings: Settings, survey_id: str) -> None:
             log.exception("live change listener failed for %s", survey_id)
 
 
+def _read(db: Database, survey_ids: list[str]) -> dict[str, tuple[str, str, str, int, str | None]]:
+    if not survey_ids:
+        return {}
+    marks = ", ".join("?" for _ in survey_ids)
+    return {row[0]: row[1:] for row in db.execute(
+        f"SELECT survey_id, wanted_until, mode, note, version, frozen_since FROM live_feeds WHERE survey_id IN ({marks})",
+        list(survey_ids)).fetchall()}
+
+
+def _states(rows: Mapping[str, tuple[str, str, str, int, str | None]], survey_ids: list[str]) -> list[FeedState]:
+    states = []
+    for survey_id in survey_ids:
+        row = rows.get(survey_id)
+        states.append(FeedState(survey_id, row[1], row[2], int(row[3]), row[4]) if row is not None else
+                      FeedState(survey_id, STARTING, "", 0))
+    return states
+
+
+def watch(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
+    """Keep these surveys' feeds wanted (a worker starts any that is not running) and say how each one is fed."""
+    survey_ids = list(survey_ids)
+    with connect(settings.store) as db:
+        rows = _read(db, survey_ids)
+        soon = jobs.stamp(db, IDLE_SECONDS - RENEW_SECONDS)
+    stale = [s for s in survey_ids if s not in rows or rows[s][0] < soon]
+    if stale:
+        with connect(settings.store) as db, transaction(db):
+            until = jobs.stamp(db, IDLE_SECONDS)
+            db.executemany("INSERT INTO live_feeds (survey_id, wanted_until) VALUES (?, ?) ON CONFLICT (survey_id) "
+                           "DO UPDATE SET wanted_until = excluded.wanted_until", [(s, until) for s in stale])
+    if survey_ids:
+        from workspace.worker import ensure_worker
+        worker = ensure_worker(settings, ["live"], resident=False)  # None: a worker process refreshes them
+        if worker is not None and any(s not in rows for s in survey_ids):
+            worker.wake("live")
+    return _states(rows, survey_ids)
+
+
+def states(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
+    """How each survey is fed now, without asking for it (a feed nobody watches still stops)."""
+    with connect(settings.store) as db:
+        return _states(_read(db, list(survey_ids)), list(survey_ids))
+
+
 class _Feed:
-    """The thread that keeps one survey's stored answers fresh while screens want it."""
+    """One claimed survey's refresh: its subscription and the state it last wrote."""
 
     def __init__(self, settings: Settings, survey_id: str) -> None:
         self.settings, self.survey_id = settings, survey_id
-        self.asked = time.monotonic()
         self.mode, self.note, self.frozen_since = STARTING, "", None
+        self.written: tuple[str, str, str | None] | None = None
         self.subscription: str | None = None
         self.retry_subscribe_at = 0.0
-        self.wake = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"live-feed-{survey_id}", daemon=True)
 
-    def state(self) -> FeedState:
-        return FeedState(self.survey_id, self.mode, self.note, _versions.get(_key(self.settings, self.survey_id)),
-                         self.frozen_since)
-
-    def _run(self) -> None:
-        try:
-            while time.monotonic() - self.asked < IDLE_SECONDS:
-                self._step()
-                self.wake.wait(TICK)
-                self.wake.clear()
-        except Exception:  # a feed must never take the server down; the next screen starts a new one
-            log.exception("live feed of %s stopped", self.survey_id)
-        finally:
-            self._unsubscribe()
-            _feeds.forget(self)
-
-    def _step(self) -> None:
+    def step(self) -> None:
         connected, why, since = _connection(self.settings)
         if not connected:
             self.mode, self.note, self.frozen_since = FROZEN, why, since
@@ -186,7 +200,7 @@ class _Feed:
             self.note = (f"Qualtrics could not subscribe this app to new answers ({exc}); Live checks every few "
                          "seconds and tries to subscribe again in two minutes.")
 
-    def _unsubscribe(self) -> None:
+    def unsubscribe(self) -> None:
         if self.subscription is None:
             return
         try:
@@ -197,71 +211,103 @@ class _Feed:
         self.subscription = None
 
 
-class _Feeds:
-    def __init__(self) -> None:
+class Refresher:
+    """A worker's Live work for one store: claims wanted feeds (a lease renewed every heartbeat), steps each
+    held feed on every :meth:`tick`, and gives up feeds no screen wants any more. Feeds it lost to another
+    worker (its lease ran out) are dropped without touching their subscription, which the new holder replaces."""
+
+    def __init__(self, settings: Settings, lease: float = jobs.LEASE_SECONDS) -> None:
+        self.settings, self.lease = settings, lease
+        self.holder = f"{jobs.worker_id()}:live-{secrets.token_hex(2)}"
+        self.feeds: dict[str, _Feed] = {}
+        self._renewed = float("-inf")
         self._lock = threading.Lock()
-        self._running: dict[tuple[str, str], _Feed] = {}
 
-    def watch(self, settings: Settings, survey_ids: list[str]) -> list[FeedState]:
-        states = []
+    def tick(self) -> bool:
+        """One round: claim or renew, step every held feed, write their states. True when it holds any."""
         with self._lock:
-            for survey_id in survey_ids:
-                feed = self._running.get(_key(settings, survey_id))
-                if feed is None:
-                    feed = self._running[_key(settings, survey_id)] = _Feed(settings, survey_id)
-                    feed.thread.start()
-                feed.asked = time.monotonic()
-                states.append(feed.state())
-        return states
+            if time.monotonic() - self._renewed >= min(jobs.HEARTBEAT_SECONDS, self.lease / 6) or self._unclaimed():
+                self._claim()
+            for survey_id, feed in list(self.feeds.items()):
+                try:
+                    feed.step()
+                except Exception:  # one survey's failure must not stop the others' refresh
+                    log.exception("live feed of %s failed this round", survey_id)
+                self._write(feed)
+            return bool(self.feeds)
 
-    def states(self, settings: Settings, survey_ids: list[str]) -> list[FeedState]:
-        with self._lock:
-            running = [self._running.get(_key(settings, survey_id)) for survey_id in survey_ids]
-        return [feed.state() if feed is not None else
-                FeedState(survey_id, STARTING, "", _versions.get(_key(settings, survey_id)))
-                for survey_id, feed in zip(survey_ids, running)]
+    def _unclaimed(self) -> bool:
+        with connect(self.settings.store) as db:
+            current = jobs.stamp(db)
+            return db.execute("SELECT 1 FROM live_feeds WHERE wanted_until > ? AND (holder IS NULL OR lease_until < ?) "
+                              "LIMIT 1", (current, current)).fetchone() is not None
 
-    def forget(self, feed: _Feed) -> None:
-        with self._lock:
-            if self._running.get(_key(feed.settings, feed.survey_id)) is feed:
-                del self._running[_key(feed.settings, feed.survey_id)]
+    def _claim(self) -> None:
+        with connect(self.settings.store) as db, transaction(db):
+            current = jobs.stamp(db)
+            held = {row[0] for row in db.execute(
+                "UPDATE live_feeds SET holder = ?, lease_until = ? WHERE wanted_until > ? AND "
+                "(holder IS NULL OR holder = ? OR lease_until < ?) RETURNING survey_id",
+                (self.holder, jobs.stamp(db, self.lease), current, self.holder, current)).fetchall()}
+            mine_unwanted = {row[0] for row in db.execute(
+                "SELECT survey_id FROM live_feeds WHERE holder = ? AND wanted_until <= ?",
+                (self.holder, current)).fetchall()}
+        self._renewed = time.monotonic()
+        for survey_id in held - set(self.feeds):
+            self.feeds[survey_id] = _Feed(self.settings, survey_id)
+            log.info("live feed of %s on (%s)", survey_id, self.holder)
+        for survey_id in set(self.feeds) - held:
+            feed = self.feeds.pop(survey_id)
+            if survey_id in mine_unwanted:  # no screen wants it: remove its subscription and give the row up
+                feed.unsubscribe()
+                self._release([survey_id])
+                log.info("live feed of %s off (no screen asked for %.0f s)", survey_id, IDLE_SECONDS)
+            else:
+                log.warning("live feed of %s taken over by another worker", survey_id)
+
+    def _write(self, feed: _Feed) -> None:
+        state = (feed.mode, feed.note, feed.frozen_since)
+        if state == feed.written:
+            return
+        with connect(self.settings.store) as db, transaction(db):
+            db.execute("UPDATE live_feeds SET mode = ?, note = ?, frozen_since = ? WHERE survey_id = ? AND holder = ?",
+                       (*state, feed.survey_id, self.holder))
+        feed.written = state
+
+    def _release(self, survey_ids: list[str]) -> None:
+        with connect(self.settings.store) as db, transaction(db):
+            db.executemany("UPDATE live_feeds SET holder = NULL, lease_until = NULL, mode = ?, note = '', "
+                           "frozen_since = NULL WHERE survey_id = ? AND holder = ?",
+                           [(STARTING, s, self.holder) for s in survey_ids])
 
     def running(self) -> list[str]:
+        return sorted(self.feeds)
+
+    def stop(self) -> None:
+        """Remove every held feed's subscription and give the rows back (another worker may take them)."""
         with self._lock:
-            return sorted(survey_id for _, survey_id in self._running)
-
-    def stop_all(self, timeout: float) -> None:
-        with self._lock:
-            stopping = list(self._running.values())
-        for feed in stopping:
-            feed.asked = float("-inf")
-            feed.wake.set()
-        deadline = time.monotonic() + timeout
-        for feed in stopping:
-            feed.thread.join(max(0.0, deadline - time.monotonic()))
-
-
-_feeds = _Feeds()
-
-
-def watch(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
-    """Keep these surveys' feeds running (starting any that is not) and say how each one is fed."""
-    return _feeds.watch(settings, survey_ids)
-
-
-def states(settings: Settings, survey_ids: list[str]) -> list[FeedState]:
-    """How each survey is fed now, without asking for it (a feed nobody watches still stops)."""
-    return _feeds.states(settings, survey_ids)
+            stopping, self.feeds = list(self.feeds.values()), {}
+            for feed in stopping:
+                feed.unsubscribe()
+            if stopping:
+                try:
+                    self._release([f.survey_id for f in stopping])
+                except Exception:  # the store is gone: the leases run out by themselves
+                    log.warning("could not give back the Live feeds", exc_info=True)
+            self._renewed = float("-inf")
 
 
 def stop_all(timeout: float = 10.0) -> None:
-    """End every feed (each removes its subscription): the server is going down."""
-    _feeds.stop_all(timeout)
+    """End this process's Live refreshes (each removes its subscription and gives its row back); the rows stay
+    wanted, so another worker takes them over if screens still ask."""
+    from workspace.worker import stop_kind
+    stop_kind("live", timeout)
 
 
 def running() -> list[str]:
-    """Survey ids of the feeds running in this process (for tests and benchmarks)."""
-    return _feeds.running()
+    """Survey ids of the feeds this process refreshes now (for tests and benchmarks)."""
+    from workspace.worker import live_feeds_running
+    return live_feeds_running()
 
 
 # ---------------------------------------------------------------- pushed responses
@@ -274,7 +320,7 @@ _worker: threading.Thread | None = None
 def receive(settings: Settings, form: Mapping[str, str], token: str | None) -> Receipt:
     """Take one Qualtrics publication: check the URL's secret, queue the named response for the fetch worker,
     answer at once (Qualtrics waits for this answer; the fetch can take seconds)."""
-    if not push.token_is_valid(token):
+    if not push.token_is_valid(settings, token):
         return Receipt(401, {"error": "unknown publication token"})
     publication = push.read_publication(form)
     if isinstance(publication, str):

@@ -3,8 +3,9 @@ subscribing (after removing this app's stale subscriptions) and reading a public
 
 Qualtrics POSTs a publication form-encoded (``Topic``, ``Status``, ``SurveyID``, ``ResponseID``,
 ``CompletedDate``, ``BrandID``) to the URL given when subscribing. It carries no signature unless encrypted,
-so the URL carries a secret: a random token made per server process, compared in constant time. A
-subscription left behind by an earlier process holds an old token; it is removed before subscribing again.
+so the URL carries a secret: a random token made once per store and kept in it encrypted (``app_meta``), so
+that a worker process may subscribe and any app server behind the proxy accept the publication; compared in
+constant time. A subscription left behind earlier is removed before subscribing again.
 """
 
 from __future__ import annotations
@@ -13,18 +14,47 @@ import hmac
 import ipaddress
 import re
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from qualtrics.client import QualtricsClient
+from workspace import integration
 from workspace.config import Settings
+from workspace.crypto import SecretKeyError
+from workspace.store import connect, transaction
 
 EVENTS_PATH = "/api/qualtrics/events"
 TOPIC = "surveyengine.completedResponse.{survey_id}"
 _SURVEY_ID = re.compile(r"SV_[A-Za-z0-9]{1,40}")
 _RESPONSE_ID = re.compile(r"R_[A-Za-z0-9]{1,40}")
-_TOKEN = secrets.token_urlsafe(32)
+_TOKEN_KEY = "live_push_token"
+_tokens: dict[str, str] = {}
+_tokens_lock = threading.Lock()
+
+
+def _token(settings: Settings) -> str:
+    """The store's publication secret, made on first use (one write transaction per process, then memory)."""
+    key = settings.store.key
+    with _tokens_lock:
+        if key in _tokens:
+            return _tokens[key]
+        cipher = integration.cipher(settings)
+        with connect(settings.store) as db, transaction(db):
+            row = db.execute("SELECT value FROM app_meta WHERE key = ?", (_TOKEN_KEY,)).fetchone()
+            value = None
+            if row is not None:
+                try:
+                    value = cipher.decrypt_text(row[0].encode())
+                except SecretKeyError:  # the key changed: subscriptions made with the old secret are stale anyway
+                    value = None
+            if value is None:
+                value = secrets.token_urlsafe(32)
+                db.execute("INSERT INTO app_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                           "value = excluded.value", (_TOKEN_KEY, cipher.encrypt_text(value).decode()))
+        _tokens[key] = value
+        return value
 
 
 def topic(survey_id: str) -> str:
@@ -36,11 +66,11 @@ def endpoint(settings: Settings) -> str:
 
 
 def publication_url(settings: Settings) -> str:
-    return f"{endpoint(settings)}?token={_TOKEN}"
+    return f"{endpoint(settings)}?token={_token(settings)}"
 
 
-def token_is_valid(token: str | None) -> bool:
-    return token is not None and hmac.compare_digest(token.encode(), _TOKEN.encode())
+def token_is_valid(settings: Settings, token: str | None) -> bool:
+    return token is not None and hmac.compare_digest(token.encode(), _token(settings).encode())
 
 
 def unreachable_reason(settings: Settings) -> str | None:
