@@ -28,7 +28,7 @@ from workspace import bootstrap, catalog, jobs, live, metrics, runs, sync
 from workspace.config import Settings
 from workspace.connection import open_client
 from workspace.datahub import worker as datahub_worker
-from workspace.store import connect, transaction
+from workspace.store import connect, transaction, versions
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = 4.0  # seconds: short, so that a takeover happens within a test (the default is jobs.LEASE_SECONDS)
@@ -89,7 +89,7 @@ def workers(env: dict[str, str], tmp_path: Path, count: int) -> Iterator[list[Wo
 
 def job_row(s: Settings, survey_id: str) -> dict:
     with connect(s.store) as db:
-        return next(db.query("SELECT * FROM sync_jobs WHERE survey_id = ?", [survey_id]))
+        return next(db.query("SELECT * FROM sync_jobs WHERE survey_id = ?", [survey_id]), {})
 
 
 def token_responses(s: Settings, survey_id: str) -> int:
@@ -98,6 +98,11 @@ def token_responses(s: Settings, survey_id: str) -> int:
     with connect(s.store) as db:
         row = db.execute("SELECT responses FROM survey_sync WHERE survey_id = ?", (survey_id,)).fetchone()
     return row[0] if row else 0
+
+
+def data_version(s: Settings, survey_id: str) -> str:
+    with connect(s.store) as db:
+        return versions.read(db, [versions.survey(survey_id)])[0]
 
 
 def total(sb: Sandbox, survey_id: str) -> int:
@@ -143,7 +148,7 @@ def test_a_worker_killed_mid_sync_is_replaced_and_its_export_resumed_with_nothin
     env = worker_env(s, fresh_sandbox)
     first = WorkerProcess(env, tmp_path / "first.log")
     try:
-        wait_until(lambda: job_row(s, survey_id)["progress_id"] if first.started() else None, timeout=90,
+        wait_until(lambda: job_row(s, survey_id).get("progress_id") if first.started() else None, timeout=90,
                    what="the first worker to start the export")
         holder = job_row(s, survey_id)["holder"]
         first.stop(signal.SIGKILL)
@@ -175,7 +180,7 @@ def test_a_frozen_worker_loses_its_lease_to_another_and_writes_nothing_when_it_w
     env = worker_env(s, fresh_sandbox)
     frozen = WorkerProcess(env, tmp_path / "frozen.log")
     try:
-        wait_until(lambda: job_row(s, survey_id)["progress_id"] if frozen.started() else None, timeout=90,
+        wait_until(lambda: job_row(s, survey_id).get("progress_id") if frozen.started() else None, timeout=90,
                    what="the first worker to start the export")
         frozen.proc.send_signal(signal.SIGSTOP)  # alive but silent: no heartbeat, so its lease runs out
         stopped_at = time.monotonic()
@@ -302,10 +307,10 @@ def test_a_live_feed_is_refreshed_by_a_worker_process_and_screens_read_its_versi
                                         None), timeout=60, what="the worker to take the feed")
         assert state.mode == live.feeds.POLLING, state  # PULSE_URL is localhost: Qualtrics cannot push to it
         wait_until(lambda: runs.survey_state(s, survey_id).last_sync, timeout=30, what="the first sync")
-        version = live.feeds.states(s, [survey_id])[0].version
+        before = data_version(s, survey_id)
         fresh_sandbox.add_responses("nps", 3)
-        wait_until(lambda: live.feeds.states(s, [survey_id])[0].version > version, timeout=30,
-                   what="the next refresh to store the new answers")
+        wait_until(lambda: data_version(s, survey_id) != before, timeout=30,
+                   what="the next refresh to store the new answers (which screens see by the data version)")
         assert proc.stop() == 0
         assert "live feed of" in proc.text
     assert_stored_equals_truth(s, fresh_sandbox, survey_id, "QID1")

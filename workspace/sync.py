@@ -369,8 +369,6 @@ def _sync_locked(settings: Settings, client: object, survey_id: str, wanted: lis
     def finish(db: object, token: str | None, exported: int) -> None:
         _store_token(db, survey_id, token, exported)
         _mark_synced(db, survey_id, everything.all, segments)
-        if exported:  # Live screens on every server see new figures at their next refresh
-            db.execute("UPDATE live_feeds SET version = version + 1 WHERE survey_id = ?", (survey_id,))  # type: ignore[attr-defined]
 
     outcome.add(_export(settings, client, survey_id, everything, segments, state.continuation_token, labels,
                         report, finish))

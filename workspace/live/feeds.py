@@ -8,8 +8,9 @@ with a lease it renews, and for each one subscribes the app to the survey's comp
 Qualtrics can reach the app (then a sync now and then is only a safety net), else polls with incremental
 syncs every :data:`POLL_SECONDS`; those syncs hold the survey's sync job like any other, so they never
 overlap a scheduled one. A row nobody asked for :data:`IDLE_SECONDS` is given up and its subscription
-removed. Screens never export: they read stored figures, and a row's ``version`` (bumped whenever answers
-were stored) tells them, on every server, when those changed.
+removed. Screens never export: they read stored figures, and the store's data versions
+(:mod:`workspace.store.versions`, moved by every write of answers) tell them, on every server, when those
+changed.
 
 Pushed responses (:func:`receive`) reach whichever app server the proxy picks: answered at once, fetched
 there by one worker thread, then stored with :func:`workspace.sync.sync_response` (the exactly-once upserts
@@ -53,12 +54,11 @@ PUSH, POLLING, FROZEN, STARTING = "push", "polling", "frozen", "starting"
 @dataclass(frozen=True)
 class FeedState:
     """How a survey's figures reach the screens: ``mode`` is push, polling, frozen or starting; ``note`` says
-    why, in words for the facilitator (empty when all is well); ``version`` grows whenever answers were stored."""
+    why, in words for the facilitator (empty when all is well)."""
 
     survey_id: str
     mode: str
     note: str
-    version: int
     frozen_since: str | None = None
 
 
@@ -101,10 +101,8 @@ def on_change(listener: Callable[[Settings, str], None]) -> None:
 
 
 def changed(settings: Settings, survey_id: str) -> None:
-    """Answers of ``survey_id`` were stored: its feed's version moves in the store (screens on every server see
-    new figures on their next refresh) and listeners run here, in the background thread that stored them."""
-    with connect(settings.store) as db, transaction(db):
-        db.execute("UPDATE live_feeds SET version = version + 1 WHERE survey_id = ?", (survey_id,))
+    """Answers of ``survey_id`` were stored (their data version moved with them): listeners run here, in the
+    background thread that stored them, not in a screen's refresh."""
     for listener in list(_listeners):
         try:
             listener(settings, survey_id)
@@ -112,22 +110,21 @@ def changed(settings: Settings, survey_id: str) -> None:
             log.exception("live change listener failed for %s", survey_id)
 
 
-def _read(db: Database, survey_ids: list[str]) -> dict[str, tuple[str, str, str, int, str | None]]:
+_Row = tuple[str, str, str, "str | None"]  # wanted_until, mode, note, frozen_since
+
+
+def _read(db: Database, survey_ids: list[str]) -> dict[str, _Row]:
     if not survey_ids:
         return {}
     marks = ", ".join("?" for _ in survey_ids)
     return {row[0]: row[1:] for row in db.execute(
-        f"SELECT survey_id, wanted_until, mode, note, version, frozen_since FROM live_feeds WHERE survey_id IN ({marks})",
+        f"SELECT survey_id, wanted_until, mode, note, frozen_since FROM live_feeds WHERE survey_id IN ({marks})",
         list(survey_ids)).fetchall()}
 
 
-def _states(rows: Mapping[str, tuple[str, str, str, int, str | None]], survey_ids: list[str]) -> list[FeedState]:
-    states = []
-    for survey_id in survey_ids:
-        row = rows.get(survey_id)
-        states.append(FeedState(survey_id, row[1], row[2], int(row[3]), row[4]) if row is not None else
-                      FeedState(survey_id, STARTING, "", 0))
-    return states
+def _states(rows: Mapping[str, _Row], survey_ids: list[str]) -> list[FeedState]:
+    return [FeedState(survey_id, *rows[survey_id][1:]) if survey_id in rows else FeedState(survey_id, STARTING, "")
+            for survey_id in survey_ids]
 
 
 def watch(settings: Settings, survey_ids: list[str]) -> list[FeedState]:

@@ -3,7 +3,7 @@ machines share the work: each survey's sync runs once per interval, each wanted 
 one worker. A claim is a holder (worker id), a random claim token the holder's writes are fenced by, and a
 lease the holder's heartbeat renews; a lease that runs out lets another worker take the job over.
 
-Revision ID: 0002
+Revision ID: 0003
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -46,7 +46,6 @@ def upgrade() -> None:
         sa.Column("mode", Text, nullable=False, server_default="starting"),  # push, polling, frozen, starting
         sa.Column("note", Text, nullable=False, server_default=""),
         sa.Column("frozen_since", Text),
-        sa.Column("version", Integer, nullable=False, server_default="0"),  # grows whenever answers are stored
     )
 
 
