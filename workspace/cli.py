@@ -11,7 +11,8 @@
     move-store --to postgresql://… [--from PATH]   copies the SQLite store into an empty PostgreSQL database
 
 Qualtrics is reached with ``QUALTRICS_API_TOKEN`` (+ base URL or data center) when set, else with the
-connection the app stored in ``PULSE_DB``. Every failure is one sentence on stderr and exit code 1.
+connection the app stored in its store (``PULSE_DB``, or ``PULSE_DATABASE_URL``). Every failure is one
+sentence on stderr and exit code 1.
 """
 
 from __future__ import annotations
