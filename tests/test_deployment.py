@@ -14,10 +14,13 @@ Every process it starts is stopped at the end; every wait has a deadline.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -30,10 +33,12 @@ import requests
 from bench.streamlit_client import Session
 from qualtrics.sandbox import Sandbox
 from scripts.appserver import AppServer
-from tests.sandbox_fixtures import approve_in_browser
+from tests.sandbox_fixtures import approve_in_browser, wait_until
+from tests.test_workspace_support import assert_stored_equals_truth
 from workspace import catalog, connection, journeys, metrics
 from workspace.config import Settings
 from workspace.connection import open_client
+from workspace.store import connect
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +46,12 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SECRET_KEY = "the passphrase every server and worker of this deployment shares"
 COOKIE_SECRET = "the-same-streamlit-cookie-secret-on-every-replica"
 JOURNEY = "Company onboarding"
+#: The workers' schedule and lease, short so that two intervals and a takeover fit in seconds.
+INTERVAL = 5
+LEASE = 6.0
+#: How late a takeover may come after the lease ran out: the idle worker looks every 2 s (workspace.worker).
+TAKEOVER_SLACK = 2.0 + 3.0
+WORKERS = ("machine-a", "machine-b", "machine-c")
 
 
 @dataclass
@@ -52,12 +63,35 @@ class Company:
     sandbox: Sandbox
     env: dict[str, str]
     database_url: str
+    root: Path
     journey_id: int = 0
-    workers: list[subprocess.Popen] = field(default_factory=list)
+    metric_ids: list[int] = field(default_factory=list)
+    workers: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def settings(self) -> Settings:
         """The settings of the deployment's environment file, as any of its processes loads them."""
         return Settings.load(self.env, secrets_path=None)
+
+    def start_worker(self, machine: str) -> subprocess.Popen:
+        """``python -m workspace worker`` as on a machine of its own: in a UTS namespace named ``machine``
+        when this account may make one (root), so that no worker can see another's process die and only the
+        lease hands a dead worker's job on, as between machines."""
+        command = [sys.executable, "-m", "workspace", "worker", "--lease", str(LEASE)]
+        if _own_hostnames():
+            command = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', machine, *command]
+        log = (self.root / f"worker-{machine}.log").open("w")
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env=_process_env({**self.env, "PULSE_SYNC_INTERVAL": str(INTERVAL)}))
+        log.close()
+        self.workers[machine] = process
+        return process
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with connect(self.database_url) as db:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+    def worker_logs(self) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text()[-3000:]}" for path in self.root.glob("worker-*.log"))
 
 
 def _needs(path: str, what: str) -> None:
@@ -104,6 +138,11 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
         assert migrated.returncode == 0, migrated.stderr
         assert "now at revision" in migrated.stdout
 
+        deployment = Company(proxy.url, servers, sandbox, env, url, root)
+        stack.callback(lambda: _stop_all(list(deployment.workers.values())))
+        # Three workers, so that one is idle when another dies while the third is syncing the other survey.
+        for machine in WORKERS:
+            deployment.start_worker(machine)
         for server in servers:
             server.env.update(env)
             stack.callback(server.stop)
@@ -111,23 +150,30 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Company]:
             list(pool.map(lambda server: server.start(timeout=90), servers))
         stack.callback(proxy.stop)
         proxy.start()
-
-        deployment = Company(proxy.url, servers, sandbox, env, url)
-        stack.callback(lambda: [_stop(worker) for worker in deployment.workers])
         yield deployment
 
 
+def _own_hostnames() -> bool:
+    """Whether worker processes can get a host name of their own (``unshare --uts`` needs root)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--uts", "true"], capture_output=True, timeout=10).returncode == 0
+
+
 def _process_env(env: dict[str, str]) -> dict[str, str]:
-    import os
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("QUALTRICS_", "PULSE_", "STREAMLIT_"))}
     return {**clean, **env}
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to all at once (a worker then gives its claims back), SIGKILL to any still there after 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 20
+    for process in processes:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
@@ -178,6 +224,7 @@ def test_oauth_completes_through_the_proxy_on_whichever_server_takes_the_callbac
     journeys.place_metric(settings, nps.id, journey.steps[0].id)
     journeys.place_metric(settings, csat.id, journey.steps[1].id)
     company.journey_id = journey.id
+    company.metric_ids = [nps.id, csat.id]
 
 
 def test_an_edit_through_one_server_shows_on_the_other_at_its_next_rerun(company):
@@ -195,3 +242,76 @@ def test_an_edit_through_one_server_shows_on_the_other_at_its_next_rerun(company
     # And through the proxy, whichever server the session lands on.
     shown, _ = _page_texts(company.proxy_url, company.journey_id)
     assert any("Welcome call" in text for text in shown)
+
+
+def _surveys(company: Company) -> list[tuple[str, str]]:
+    return [(metrics.get_metric(company.settings(), metric_id).survey_id, "QID1") for metric_id in company.metric_ids]
+
+
+def _succeeded_runs(company: Company, survey_id: str) -> int:
+    return company.rows("SELECT count(*) FROM sync_runs WHERE survey_id = ? AND status = 'succeeded'",
+                        (survey_id,))[0][0]
+
+
+def _stored_equals_truth(company: Company) -> bool:
+    try:
+        for survey_id, question_id in _surveys(company):
+            assert_stored_equals_truth(company.settings(), company.sandbox, survey_id, question_id)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_the_workers_store_every_response_once_and_export_each_survey_once_per_interval(company):
+    assert company.metric_ids, "needs the metrics of the OAuth test"
+    surveys = [survey_id for survey_id, _ in _surveys(company)]
+    wait_until(lambda: all(_succeeded_runs(company, s) >= 1 for s in surveys), 60,
+               f"a first sync of each survey by the workers:\n{company.worker_logs()}")
+    for role in ("nps", "csat"):
+        company.sandbox.add_responses(role, 15)
+    wait_until(lambda: _stored_equals_truth(company), 3 * INTERVAL + 10,
+               f"the new responses stored by a scheduled sync:\n{company.worker_logs()}")
+
+    for survey_id in surveys:
+        starts = company.sandbox.export_starts(survey_id)
+        gaps = [later - earlier for earlier, later in zip(starts, starts[1:])]
+        assert len(starts) >= 2 and all(gap >= INTERVAL - 0.5 for gap in gaps), (survey_id, gaps)
+        # One export per sync run, whichever worker ran it: no run exported twice, no export without a run.
+        assert len(starts) in (_succeeded_runs(company, survey_id), _succeeded_runs(company, survey_id) + 1)
+    if _own_hostnames():  # every run was a worker's, none an app server's
+        hosts = {row[0] for row in company.rows("SELECT DISTINCT host FROM sync_runs")}
+        assert hosts <= set(WORKERS), hosts
+
+
+def test_a_worker_killed_mid_sync_is_taken_over_within_its_lease_with_nothing_lost_or_doubled(company):
+    assert all(process.poll() is None for process in company.workers.values()), company.worker_logs()
+    survey_id = _surveys(company)[0][0]
+    sandbox = company.sandbox
+    before = len(sandbox.export_starts(survey_id))
+    sandbox.faults.export_polls = 12  # every export now stays in progress for a dozen polls: time to kill it
+    try:
+        sandbox.add_responses("nps", 40)
+        wait_until(lambda: len(sandbox.export_starts(survey_id)) > before and company.rows(
+            "SELECT holder FROM sync_jobs WHERE survey_id = ? AND holder IS NOT NULL AND progress_id IS NOT NULL",
+            (survey_id,)), 3 * INTERVAL + 10, f"a scheduled export in flight:\n{company.worker_logs()}")
+        holder = company.rows("SELECT holder FROM sync_jobs WHERE survey_id = ?", (survey_id,))[0][0]
+        pid = int(holder.split(":")[1])
+        victim = next(name for name, process in company.workers.items() if process.pid == pid)
+        company.workers[victim].send_signal(signal.SIGKILL)
+        company.workers[victim].wait(timeout=10)
+        killed = time.monotonic()
+
+        new_holder = wait_until(lambda: next((row[0] for row in company.rows(
+            "SELECT holder FROM sync_jobs WHERE survey_id = ? AND holder IS NOT NULL", (survey_id,))
+            if row[0] != holder), None), LEASE + TAKEOVER_SLACK + 5, f"a takeover:\n{company.worker_logs()}")
+        took = time.monotonic() - killed
+        print(f"the job of the worker killed mid-export was taken over {took:.1f} s later (lease {LEASE:.0f} s)")
+        assert took <= LEASE + TAKEOVER_SLACK, f"taken over {took:.1f} s after the kill (lease {LEASE} s)"
+        assert int(new_holder.split(":")[1]) != pid
+        wait_until(lambda: _stored_equals_truth(company), 30, f"the resumed sync:\n{company.worker_logs()}")
+        done = time.time()
+    finally:
+        sandbox.faults.export_polls = 0
+    # The export the killed worker started was resumed by the other one, not started again.
+    started = [at for at in sandbox.export_starts(survey_id)[before:] if at <= done]
+    assert len(started) == 1, f"{len(started)} exports started for one scheduled sync"
