@@ -24,9 +24,9 @@ from qualtrics.auth import (
 from qualtrics.definitions import parse_definition
 from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
 from qualtrics.export import SYNC_FORMAT, Export, JobCallback, PollPolicy
-from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, response_batch
 from qualtrics.models import (
-    Account, EventSubscription, PermissionCheck, Question, QuestionCatalog, ResponseBatch, Survey)
+    DEFAULT_BATCH_ROWS, Account, EventSubscription, PermissionCheck, Progress, Question, QuestionCatalog, ResponseBatch,
+    Survey)
 from qualtrics.permissions import check_permissions, permission_needed
 from qualtrics.settings import normalise_base_url
 from qualtrics.transport import RetryPolicy, ensure_secure_transport, raise_for_status, retrying_session, send
@@ -200,6 +200,8 @@ class QualtricsClient:
         what = f"response {response_id} of survey {survey_id}"
         record = self.get_json(f"surveys/{survey_id}/responses/{response_id}", what)
         record.setdefault("responseId", response_id)
+        from qualtrics.exportfile import response_batch  # pandas: only when there is a response to read
+
         return response_batch(record, question_ids, embedded_data)
 
     def subscribe(self, topics: str, publication_url: str) -> str:

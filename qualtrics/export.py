@@ -7,12 +7,16 @@ A damaged download (broken zip, connection dropped mid-body) is fetched once mor
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import re
 
 import shutil
 import tempfile
 import time
 import zipfile
+from contextlib import ExitStack
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +36,7 @@ from tenacity import (
 from tenacity.wait import wait_base
 
 from qualtrics.errors import CorruptExport, ExportFailed, ExportTimeout, NotFound, QualtricsError
-from qualtrics.exportfile import DEFAULT_BATCH_ROWS, Progress, read_export_file
-from qualtrics.models import ResponseBatch
+from qualtrics.models import DEFAULT_BATCH_ROWS, Progress, ResponseBatch
 
 #: Metadata the sync needs; everything else (IP address, location...) is left out of the export on purpose.
 SURVEY_METADATA_IDS: tuple[str, ...] = ("recordedDate", "finished", "_recordId")
@@ -121,6 +124,24 @@ def _check_zip(path: Path) -> None:
                 raise _DamagedDownload("zip member fails its CRC check")
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise _DamagedDownload(str(exc)) from exc
+
+
+#: A Qualtrics CSV export starts with three header rows (export tags, question texts, import ids).
+_CSV_HEADER_ROWS = 3
+
+
+def _csv_has_responses(path: Path) -> bool:
+    """Whether a (zipped) CSV export holds a response row below its three header rows. Read with the csv
+    module, so a question text with a line break in the header is still one row."""
+    with ExitStack() as stack:
+        if zipfile.is_zipfile(path):
+            archive = stack.enter_context(zipfile.ZipFile(path))
+            raw = stack.enter_context(archive.open(archive.infolist()[0]))
+        else:
+            raw = stack.enter_context(open(path, "rb"))
+        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+        rows = csv.reader(text)
+        return any(True for _ in itertools.islice(rows, _CSV_HEADER_ROWS, _CSV_HEADER_ROWS + 1))
 
 
 class Export:
@@ -263,6 +284,13 @@ class Export:
         self._consumed = True
         with tempfile.TemporaryDirectory(prefix="qualtrics-export-") as tmp:
             path = self.fetch(Path(tmp))
+            if self._format == "csv" and not _csv_has_responses(path):
+                # Nothing new (the usual re-sync): no parser to start, and pandas stays unimported.
+                self._progress("parse", 1.0)
+                self.continuation_token = self._next_token
+                return
+            from qualtrics.exportfile import read_export_file
+
             for batch in read_export_file(path, self.question_ids, embedded_data=self.embedded_data,
                                           batch_rows=self._batch_rows, progress=self._progress):
                 self.rows += len(batch)

@@ -26,7 +26,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta, timezone as fixed_zone, tzinfo
@@ -38,16 +38,13 @@ import numpy as np
 import pandas as pd
 
 from qualtrics.errors import CorruptExport, QualtricsError
-from qualtrics.models import METADATA_COLUMNS, ResponseBatch
+from qualtrics.models import DEFAULT_BATCH_ROWS, METADATA_COLUMNS, Progress, ResponseBatch
 
-DEFAULT_BATCH_ROWS = 20_000
 _READ_SIZE = 1 << 20
 # QIDn, a matrix row QIDn_m, a carry-forward row QIDn_xm, a loop & merge copy k_QIDn…
 _ANSWER_COLUMN = re.compile(r"^(\d+_)?QID\d+(_x?\d+)?$")
 _TRUE = {"1", "true", "True", "TRUE", "1.0"}
 _TRUE_VALUES = {1, True, "1", "true", "True", "TRUE", "1.0"}  # finished as JSON exports write it (1.0 == 1)
-
-Progress = Callable[[str, float], None]
 
 
 class _CountingReader(io.RawIOBase):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # the frames are built by qualtrics.exportfile; reading a definition needs no pandas
+    import pandas as pd
 
 from qualtrics.errors import QualtricsError, UnsupportedQuestion
 
@@ -136,6 +138,13 @@ class QuestionCatalog:
         raise QualtricsError(
             f"Survey {self.survey_id} has no question {question_id}; python -m qualtrics questions "
             f"{self.survey_id} lists the trackable ones.")
+
+
+#: Rows per :class:`ResponseBatch` an export file is read in (memory stays flat in the export's size).
+DEFAULT_BATCH_ROWS = 20_000
+
+#: ``progress(stage, fraction)``: how far a download or parse is, for a progress line or a run row.
+Progress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True, eq=False)

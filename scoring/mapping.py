@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from vocabulary import is_not_an_answer, is_unsure
 from scoring.labels import polarity
@@ -85,6 +84,8 @@ class AnswerMapping:
 
     def row_indices(self, values: Any) -> np.ndarray:
         """Row position of every answer (vectorised): UNANSWERED (-2), UNMAPPED (-1) or 0..n-1."""
+        import pandas as pd  # here, not at the top: building a mapping (every metric read) needs none
+
         codes, uniques = pd.factorize(_as_array(values), use_na_sentinel=True)
         lookup = np.empty(len(uniques) + 1, dtype=np.int64)
         lookup[-1] = UNANSWERED  # factorize's NA sentinel -1 indexes the last slot
@@ -111,6 +112,8 @@ class AnswerMapping:
         unmapped_values: tuple[str, ...] = ()
         if unmapped_mask.any():
             present = unmapped_mask if w is None else unmapped_mask & (w > 0)
+            import pandas as pd
+
             seen = pd.unique(answers[present])
             unmapped_values = tuple(sorted({str(canonical_value(v)) for v in seen}))
         return RowCounts(
@@ -301,6 +304,8 @@ def _as_array(values: Any) -> Any:
     Plain lists become object arrays: letting pandas infer a string dtype costs more than the
     whole scoring of a million answers.
     """
+    import pandas as pd
+
     if isinstance(values, pd.Series):
         return values.reset_index(drop=True)
     if isinstance(values, (pd.Index, pd.Categorical, np.ndarray)) or hasattr(values, "__array__"):

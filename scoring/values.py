@@ -11,15 +11,27 @@ import math
 import re
 from typing import Any
 
-import pandas as pd
-
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _SPACE = re.compile(r"\s+")
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN, pd.NA or NaT. Text and integers (what definitions and exports mostly hold) are decided
+    without pandas, which a command that never scores does not import."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, (str, int)):
+        return False
+    import pandas as pd
+
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
 def canonical_value(value: Any) -> str | None:
     """Return the lookup key of one exported value, or None when the question was unanswered."""
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):  # None, NaN, pd.NA, NaT
+    if _missing(value):
         return None
     if isinstance(value, bool):  # bool is an int subclass; never a survey answer code
         return str(value)

@@ -34,3 +34,26 @@ def test_the_score_command_keeps_its_arguments():
 
     args = build_parser().parse_args(["score", "export.csv", "--type", "nps", "--question", "QID1", "QID2"])
     assert (args.file, args.metric_type, args.question) == ("export.csv", "nps", ["QID1", "QID2"])
+
+
+def test_a_re_sync_with_nothing_new_stores_nothing_and_never_loads_pandas(tmp_path, sandbox):
+    import os
+
+    from tests.test_workspace_support import settings_for
+    from workspace import catalog, metrics, sync
+    from workspace.connection import open_client
+
+    env = {**os.environ, **sandbox.env(), "PULSE_DB": str(tmp_path / "pulse.db"), "PULSE_SECRET_KEY": "test-key"}
+    settings = settings_for(tmp_path, sandbox, PULSE_DB=env["PULSE_DB"], PULSE_SECRET_KEY="test-key")
+    survey_id = sandbox.survey_ids["nps"]
+    with open_client(settings) as client:
+        catalog.refresh_questions(settings, client, survey_id)
+    metrics.create_metric(settings, survey_id, "QID1", "nps")
+    assert sync.sync_survey(settings, survey_id).answers > 0
+    probe = ("import io, json, sys\nfrom workspace.cli import main\nerr = io.StringIO()\n"
+             "code = main(['sync', '--all'], io.StringIO(), err)\n"
+             "print(json.dumps([code, err.getvalue(), 'pandas' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    code, progress, pandas_loaded = json.loads(out.stdout.splitlines()[-1])
+    assert code == 0 and "0 responses exported, 0 answers stored" in progress, progress
+    assert not pandas_loaded

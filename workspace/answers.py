@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # batches arrive as DataFrames; a sync that brings none never imports pandas
+    import pandas as pd
 
 from qualtrics.models import Question
 from scoring import canonical_value
@@ -50,6 +53,8 @@ def _answered(column: pd.Series) -> np.ndarray:
 
 
 def _labels(values: pd.Series, lookup: Mapping[str, str]) -> list[str | None]:
+    import pandas as pd
+
     codes, uniques = pd.factorize(values)
     table = np.array([lookup.get(canonical_value(u) or "") for u in uniques] + [None], dtype=object)
     return table[codes].tolist()
@@ -111,6 +116,8 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
 
 def _add_day_counts(db: Database, survey_id: str, question_id: str, days: pd.Series, values: pd.Series,
                     finished: pd.Series) -> None:
+    import pandas as pd
+
     keys = pd.DataFrame({"day": days.to_numpy(), "value": values.to_numpy(),
                          "finished": finished.fillna(0).astype(int).to_numpy()})
     counts = keys.groupby(["day", "value", "finished"], sort=False).size()

@@ -29,10 +29,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from itertools import repeat
 
-import pandas as pd
 
 from qualtrics.errors import QualtricsError
 from workspace import jobs, runs
@@ -43,6 +43,9 @@ from workspace.connection import open_client, record_successful_sync, reporting_
 from workspace.store import connect, sqlite, transaction, utcnow
 from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
+
+if TYPE_CHECKING:  # batches are DataFrames; a sync that brings nothing new never imports pandas
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
