@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
 from dataclasses import dataclass
 
@@ -18,7 +17,6 @@ from qualtrics.sandbox import Sandbox
 from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.store import ensure_migrated
-from workspace.errors import WorkspaceError
 from workspace.worker import ensure_worker, log_to_stderr, stop_workers
 
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
@@ -101,7 +99,7 @@ def shutdown() -> None:
         if _runtime.sandbox is not None:
             try:
                 integration.forget_sandbox(_runtime.settings)
-            except (sqlite3.Error, WorkspaceError) as exc:  # a full or broken disk must not stop the shutdown
-                log.warning("could not forget the embedded sandbox in PULSE_DB: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a full disk or a database gone must not stop the shutdown
+                log.warning("could not forget the embedded sandbox in the store: %s", exc)
             _runtime.sandbox.stop()
         _runtime = None

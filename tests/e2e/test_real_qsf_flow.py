@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,13 +25,14 @@ QSF = "qualtrics-corpus/qsf/sp_test_survey_2019_full.qsf"
 NPS_QUESTION = "QID15"
 
 
-@pytest.fixture(scope="module")
-def qsf_app(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict]:
+@pytest.fixture  # per test, not per module: a rerun after a timeout must start from Inactive again
+def qsf_app(tmp_path: Path) -> Iterator[dict]:
     source = shared_fixture(QSF)
-    folder = tmp_path_factory.mktemp("definitions")
+    folder = tmp_path / "definitions"
+    folder.mkdir()
     shutil.copy(source, folder / source.name)
-    with running_app(tmp_path_factory.mktemp("app-data"), {"PULSE_SANDBOX_DEFINITIONS": str(folder)},
-                     shared_by=request) as app:
+    (tmp_path / "app-data").mkdir()
+    with running_app(tmp_path / "app-data", {"PULSE_SANDBOX_DEFINITIONS": str(folder)}) as app:
         app["definitions"] = folder
         yield app
 
