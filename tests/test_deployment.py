@@ -40,7 +40,8 @@ from workspace.config import Settings
 from workspace.connection import open_client
 from workspace.store import connect
 
-pytestmark = pytest.mark.slow
+# It starts its own PostgreSQL whatever --engine says: run once, in scripts/test.sh's PostgreSQL pass.
+pytestmark = [pytest.mark.slow, pytest.mark.postgresql_only]
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SECRET_KEY = "the passphrase every server and worker of this deployment shares"
