@@ -116,13 +116,20 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
 
 def _add_day_counts(db: Database, survey_id: str, question_id: str, days: pd.Series, values: pd.Series,
                     finished: pd.Series) -> None:
+    """Add a batch of new answers to the per-day counts. Counted on integer codes (a groupby over three
+    string keys cost about as much as writing the answers)."""
     import pandas as pd
 
-    keys = pd.DataFrame({"day": days.to_numpy(), "value": values.to_numpy(),
-                         "finished": finished.fillna(0).astype(int).to_numpy()})
-    counts = keys.groupby(["day", "value", "finished"], sort=False).size()
-    db.executemany(ADD_DAY_COUNTS, [(survey_id, question_id, str(day), str(value), int(flag), int(n))
-                                    for (day, value, flag), n in counts.items()])
+    day_codes, day_names = pd.factorize(days)
+    value_codes, value_names = pd.factorize(values)
+    flags = finished.fillna(0).astype(int).to_numpy() != 0
+    combined = (day_codes.astype(np.int64) * len(value_names) + value_codes) * 2 + flags
+    keys, counts = np.unique(combined, return_counts=True)
+    pairs, flag = np.divmod(keys, 2)
+    day_at, value_at = np.divmod(pairs, len(value_names))
+    db.executemany(ADD_DAY_COUNTS, zip(
+        repeat(survey_id), repeat(question_id), [str(d) for d in day_names[day_at]],
+        [str(v) for v in value_names[value_at]], flag.tolist(), counts.tolist()))
 
 
 def recount_days(db: Database, survey_id: str, question_id: str, since: str | None = None) -> None:
