@@ -235,12 +235,23 @@ class Meter:
         return self
 
     def figures(self, sessions: int) -> dict:
-        elapsed = time.monotonic() - self.t0
+        elapsed = max(1e-6, time.monotonic() - self.t0)
         rss = rss_mb(self.target.pids)
         return {"rss_mb": rss, "mb_per_session": (rss - self.rss0) / sessions,
                 "server_cpu_per_s": (cpu_s(self.target.pids) - self.cpu0) / elapsed,
                 "client_cpu_per_s": (time.process_time() - self.own0) / elapsed,
                 "per_server": sessions_per_server(self.target), "load_average": os.getloadavg()[0]}
+
+
+def not_opened(scenario: str, count: int, opened: int, error: Exception, target: Target, rss0: float) -> dict:
+    """The row of a size whose sessions could not all be opened (or warmed) within their deadlines."""
+    nan = math.nan
+    figures = {"rerun_p50_s": nan, "rerun_p95_s": nan, "run_p50_s": nan, "clicks": 0} if scenario == "pages" else \
+        {"gap_p50_s": nan, "gap_p95_s": nan, "refresh_run_p50_s": nan, "refreshes_finished": 0,
+         "refreshes_stopped": 0, "votes": 0, "vote_p50_s": nan, "vote_p95_s": nan, "votes_missed": 0}
+    return {"scenario": scenario, "sessions": count, "held": False,
+            "failures": [f"only {opened} of {count} sessions opened: {error}"], **figures,
+            **Meter(target, rss0).start().figures(max(1, opened)), "server_cpu_per_s": nan, "client_cpu_per_s": nan}
 
 
 async def open_sessions(sessions: list[Session], target: Target, path: str, query: str, count: int,
@@ -264,8 +275,13 @@ async def pages(target: Target, counts: list[int], window: float, rerun_timeout:
     rss0 = rss_mb(target.pids)
     try:
         for count in counts:
-            await open_sessions(sessions, target, "/", f"journey={target.journey_id}", count, timeout=180)
-            await asyncio.gather(*(s.rerun(timeout=rerun_timeout) for s in sessions))  # warm: one click each
+            try:
+                await open_sessions(sessions, target, "/", f"journey={target.journey_id}", count, timeout=180)
+                await asyncio.gather(*(s.rerun(timeout=rerun_timeout) for s in sessions))  # warm: one click each
+            except SessionError as exc:
+                rows.append(not_opened("pages", count, len(sessions), exc, target, rss0))
+                go_on(rows[-1], all_sizes=False)
+                break
             latencies: list[float] = []
             durations: list[float] = []
             failures: list[str] = []
@@ -333,14 +349,19 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
     rss0 = rss_mb(target.pids)
     try:
         for count in counts:
-            while len(sessions) < count:
-                screen = Screen()
-                session = Session(target.url, "/live", f"journey={target.journey_id}&wall=1",
-                                  on_element=screen.on_element)
-                await session.open(timeout=180)
-                session.follow_auto_reruns()
-                sessions.append(session)
-                screens[id(session)] = screen
+            try:
+                while len(sessions) < count:
+                    screen = Screen()
+                    session = Session(target.url, "/live", f"journey={target.journey_id}&wall=1",
+                                      on_element=screen.on_element)
+                    sessions.append(session)
+                    await session.open(timeout=180)
+                    session.follow_auto_reruns()
+                    screens[id(session)] = screen
+            except SessionError as exc:
+                rows.append(not_opened("wall", count, len(screens), exc, target, rss0))
+                go_on(rows[-1], all_sizes=False)
+                break
             await asyncio.sleep(3)  # the newest screens settle into their clock
             meter = Meter(target, rss0).start()
             await asyncio.sleep(window)
@@ -351,7 +372,8 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
             # How long the server took over one refresh, from its new_session to its script_finished.
             refreshes = [r for s in sessions for r in s.runs if r.is_fragment and r.started >= meter.t0]
             runs = [r.finished - r.started for r in refreshes if r.status == "fragment finished"]
-            # A refresh requested while one runs stops it and starts over (Streamlit's fragment rerun preempts).
+            # Refreshes whose run ended with FINISHED_EARLY_FOR_RERUN instead of finishing (a newer rerun request
+            # was pending); counted because each is server work that may not have reached the screen.
             stopped = sum(1 for r in refreshes if r.status == "stopped for a rerun")
             latencies: list[float] = []
             posted_votes = 0
@@ -404,7 +426,7 @@ def table_row(row: dict, servers: int) -> str:
     vote = (f"{row['vote_p50_s']:.2f} / {row['vote_p95_s']:.2f}" + (f" ({row['votes_missed']} missed)"
             if row["votes_missed"] else "")) if row["scenario"] == "wall" else ""
     stopped = f" ({row['refreshes_stopped']} of {row['refreshes_stopped'] + row['refreshes_finished']} refreshes " \
-        "stopped for a newer one)" if row.get("refreshes_stopped") else ""
+        "ended early for a rerun)" if row.get("refreshes_stopped") else ""
     return (f"| {row['scenario']} ({latency[0]}) | {servers} | {row['sessions']} | "
             f"{'/'.join(map(str, row['per_server']))} | {latency[1]:.2f} | {latency[2]:.2f} | "
             f"{'yes' if row['held'] else 'NO'}{stopped} | {row.get('run_p50_s', row.get('refresh_run_p50_s', math.nan)):.2f} | "
@@ -428,7 +450,7 @@ def report(row: dict) -> None:
     print(f"{row['scenario']:>5} {row['sessions']:>3} sessions: {kind} p50 {p50:.2f} s p95 {p95:.2f} s{vote} | "
           f"server CPU {row['server_cpu_per_s']:.2f} s/s | {row['mb_per_session']:.1f} MB/session | "
           f"{'held' if row['held'] else 'NOT held'}" + (f" ({row['failures'][0]})" if row["failures"] else "")
-          + (f"; {row['refreshes_stopped']} refreshes stopped for a newer one, {row['refreshes_finished']} finished"
+          + (f"; {row['refreshes_stopped']} refreshes ended early for a rerun, {row['refreshes_finished']} finished"
              if row["scenario"] == "wall" else ""),
           file=sys.stderr, flush=True)
 

@@ -164,7 +164,10 @@ class Session:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
         self._ws = await asyncio.wait_for(
             connect(f"{scheme}://{split.netloc}{split.path.rstrip('/')}{STREAM_PATH}", subprotocols=[SUBPROTOCOL],
-                    additional_headers=headers, max_size=MAX_MESSAGE_BYTES, open_timeout=None),
+                    additional_headers=headers, max_size=MAX_MESSAGE_BYTES, open_timeout=None,
+                    # A browser sends no pings (it answers the server's): a busy server must not lose a session
+                    # to the client's own keepalive timeout.
+                    ping_interval=None),
             timeout=max(0.1, deadline - time.monotonic()))
         self._reader = asyncio.create_task(self._read(), name=f"streamlit-session-{self.path}")
         return await self.rerun(timeout=max(0.1, deadline - time.monotonic()))
