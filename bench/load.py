@@ -234,11 +234,13 @@ class Meter:
         self.cpu0, self.own0, self.t0 = cpu_s(self.target.pids), time.process_time(), time.monotonic()
         return self
 
-    def figures(self, sessions: int) -> dict:
+    def figures(self, sessions: int, runs: int = 0) -> dict:
+        """``runs``: the script runs the servers did meanwhile, for their CPU seconds per run (the figure a
+        loaded machine disturbs least: what one process can afford is about one core / that)."""
         elapsed = max(1e-6, time.monotonic() - self.t0)
-        rss = rss_mb(self.target.pids)
+        rss, cpu = rss_mb(self.target.pids), cpu_s(self.target.pids) - self.cpu0
         return {"rss_mb": rss, "mb_per_session": (rss - self.rss0) / sessions,
-                "server_cpu_per_s": (cpu_s(self.target.pids) - self.cpu0) / elapsed,
+                "server_cpu_per_s": cpu / elapsed, "cpu_per_run_s": cpu / runs if runs else math.nan,
                 "client_cpu_per_s": (time.process_time() - self.own0) / elapsed,
                 "per_server": sessions_per_server(self.target), "load_average": os.getloadavg()[0]}
 
@@ -308,7 +310,7 @@ async def pages(target: Target, counts: list[int], window: float, rerun_timeout:
                          "rerun_p50_s": percentile(latencies, 0.5), "rerun_p95_s": p95,
                          "run_p50_s": percentile(durations, 0.5),
                          "held": p95 <= HELD_RERUN_P95 and not failures, "failures": failures[:3],
-                         **meter.figures(count)})
+                         **meter.figures(count, runs=len(durations))})
             if not go_on(rows[-1], all_sizes):
                 break
     finally:
@@ -405,7 +407,7 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
                          "votes": posted_votes, "vote_p50_s": percentile(latencies, 0.5),
                          "vote_p95_s": percentile(latencies, 0.95),
                          "votes_missed": sum(1 for v in latencies if v == float("inf")),
-                         "failures": (closed + errors)[:3], **meter.figures(count)})
+                         "failures": (closed + errors)[:3], **meter.figures(count, runs=len(refreshes))})
             if not go_on(rows[-1], all_sizes):
                 break
     finally:
@@ -415,7 +417,7 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
 
 # -- reporting -----------------------------------------------------------------------------------------------
 
-HEADER = ("| scenario | servers | sessions | per server | p50 s | p95 s | held | one run p50 s | "
+HEADER = ("| scenario | servers | sessions | per server | p50 s | p95 s | held | one run p50 s (server CPU s) | "
           "vote -> screen p50 / p95 s | server / client CPU s/s | RSS MB | MB / session | load avg |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
@@ -429,7 +431,8 @@ def table_row(row: dict, servers: int) -> str:
         "ended early for a rerun)" if row.get("refreshes_stopped") else ""
     return (f"| {row['scenario']} ({latency[0]}) | {servers} | {row['sessions']} | "
             f"{'/'.join(map(str, row['per_server']))} | {latency[1]:.2f} | {latency[2]:.2f} | "
-            f"{'yes' if row['held'] else 'NO'}{stopped} | {row.get('run_p50_s', row.get('refresh_run_p50_s', math.nan)):.2f} | "
+            f"{'yes' if row['held'] else 'NO'}{stopped} | {row.get('run_p50_s', row.get('refresh_run_p50_s', math.nan)):.2f} "
+            f"({row.get('cpu_per_run_s', math.nan):.2f}) | "
             f"{vote} | {row['server_cpu_per_s']:.2f} / {row['client_cpu_per_s']:.2f} | "
             f"{row['rss_mb']:.0f} | "
             f"{row['mb_per_session']:.1f} | {row['load_average']:.1f} |")
@@ -448,7 +451,8 @@ def report(row: dict) -> None:
     vote = f" | vote -> screen p50 {row['vote_p50_s']:.2f} s p95 {row['vote_p95_s']:.2f} s" \
         if row["scenario"] == "wall" else ""
     print(f"{row['scenario']:>5} {row['sessions']:>3} sessions: {kind} p50 {p50:.2f} s p95 {p95:.2f} s{vote} | "
-          f"server CPU {row['server_cpu_per_s']:.2f} s/s | {row['mb_per_session']:.1f} MB/session | "
+          f"server CPU {row['server_cpu_per_s']:.2f} s/s, {row.get('cpu_per_run_s', math.nan):.2f} s a run | "
+          f"{row['mb_per_session']:.1f} MB/session | "
           f"{'held' if row['held'] else 'NOT held'}" + (f" ({row['failures'][0]})" if row["failures"] else "")
           + (f"; {row['refreshes_stopped']} refreshes ended early for a rerun, {row['refreshes_finished']} finished"
              if row["scenario"] == "wall" else ""),
