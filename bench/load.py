@@ -20,7 +20,8 @@ Scenarios, for each session count N (sessions are added, never reopened):
   (servers' RSS with N sessions - RSS before the first session) / N.
 - ``wall``: N wall screens (``/live?journey=J&wall=1``) whose fragment the client reruns on the clock the
   page asks for (``run_every``), as the browser does. Refresh gap = time between a screen's consecutive
-  board updates; N is *held* when the p95 gap <= 2 s. Vote -> screen: ``--votes`` answers posted to the survey
+  board updates (and from the window's edges to its first and last, so a starved screen counts); N is *held*
+  when the p95 gap <= 2 s. Vote -> screen: ``--votes`` answers posted to the survey
   link through the app's URL as a phone does (HTTP POST of the sandbox's form), each timed until every
   screen's decoded board shows the new "answered" count; p50/p95 over votes x screens. Server CPU = the app
   processes' CPU seconds per wall second meanwhile.
@@ -367,10 +368,13 @@ async def wall(target: Target, counts: list[int], window: float, votes: int, vot
             await asyncio.sleep(3)  # the newest screens settle into their clock
             meter = Meter(target, rss0).start()
             await asyncio.sleep(window)
+            # Each screen's gaps run from the window's start to its first update and from its last update to
+            # the window's end too, so that a screen that stops refreshing counts as the gap it shows.
+            window_end = meter.t0 + window
             gaps = []
             for screen in screens.values():
-                recent = [t for t in screen.updates if t >= meter.t0]
-                gaps.extend(b - a for a, b in zip(recent, recent[1:]))
+                points = [meter.t0, *(t for t in screen.updates if meter.t0 <= t <= window_end), window_end]
+                gaps.extend(b - a for a, b in zip(points, points[1:]))
             # How long the server took over one refresh, from its new_session to its script_finished.
             refreshes = [r for s in sessions for r in s.runs if r.is_fragment and r.started >= meter.t0]
             runs = [r.finished - r.started for r in refreshes if r.status == "fragment finished"]
