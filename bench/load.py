@@ -68,7 +68,7 @@ CLICK_PERIOD = 5.0
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "journey-pulse.conf"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 LOAD_SECTION = "## Load: concurrent sessions (bench/load.py)"
-PASSED_THROUGH = ("PULSE_DATABASE_URL", "PULSE_WORKER")
+PASSED_THROUGH = ("PULSE_WORKER",)  # PULSE_DATABASE_URL: AppServer passes it on itself
 WALL_COMPONENT = "live_wall"
 
 
@@ -158,7 +158,7 @@ def demo_journey(server: AppServer) -> int:
             connect(page, server.url)
         finally:
             browser.close()
-    journey_id, _ = build_demo(server.url, server.env["PULSE_DB"])
+    journey_id, _ = build_demo(server.url, server.env["PULSE_DB"], server.database_url)
     return journey_id
 
 
@@ -180,7 +180,8 @@ def started(servers: int, data: Path) -> Iterator[Target]:
         if servers == 2:
             # Same store; the first server's embedded sandbox stands in for Qualtrics (the grant in the store
             # was issued by it). The survey link and Qualtrics' pushes stay with the first server.
-            sandbox = running_sandbox(Settings.load({"PULSE_DB": first.env["PULSE_DB"]}, secrets_path=None))
+            store = {"PULSE_DB": first.env["PULSE_DB"], "PULSE_DATABASE_URL": first.database_url or ""}
+            sandbox = running_sandbox(Settings.load(store, secrets_path=None))
             assert sandbox is not None, "the first app server records its embedded sandbox"
             (data / "b").mkdir()
             second = AppServer(data / "b", {**passed_through(), "PULSE_DB": first.env["PULSE_DB"],
