@@ -224,10 +224,9 @@ def claim_survey(settings: Settings, survey_id: str, trigger: str, *, wait: floa
             db.execute("INSERT INTO sync_jobs (survey_id, due_at) VALUES (?, ?) ON CONFLICT (survey_id) DO NOTHING",
                        (survey_id, stamp(db, settings.sync_interval)))
             current = stamp(db)
-            holder, lease_until = db.execute(
-                f"SELECT holder, lease_until FROM sync_jobs WHERE survey_id = ?{_skip_locked(db)}",
-                (survey_id,)).fetchone()
-            if holder is None or lease_until < current or holder_is_gone(holder):
+            row = db.execute(f"SELECT holder, lease_until FROM sync_jobs WHERE survey_id = ?{_skip_locked(db)}",
+                             (survey_id,)).fetchone()  # None: locked by another claim right now (busy)
+            if row is not None and (row[0] is None or row[1] < current or holder_is_gone(row[0])):
                 return _take(db, survey_id, trigger, lease, None)
         if time.monotonic() >= deadline:
             raise _busy(survey_id)
@@ -349,6 +348,13 @@ def job_states(settings: Settings) -> list[JobState]:
         rows = db.execute("SELECT survey_id, due_at, holder, trigger, lease_until, attempts, run_id, progress_id "
                           "FROM sync_jobs ORDER BY survey_id").fetchall()
     return [JobState(*row, held=row[2] is not None and (row[4] or "") >= current) for row in rows]
+
+
+def next_due(settings: Settings, survey_id: str) -> str | None:
+    """When the survey's next scheduled sync is due (None before its job exists)."""
+    with connect(settings.store) as db:
+        row = db.execute("SELECT due_at FROM sync_jobs WHERE survey_id = ?", (survey_id,)).fetchone()
+    return row[0] if row else None
 
 
 def held_runs(db: Database) -> set[int]:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from scoring import Score, format_value
 from scoring.trends import compare_periods
-from workspace import downloads, journeys, metrics, runs, scores
+from workspace import downloads, jobs, journeys, metrics, runs, scores
 from workspace.catalog import survey_name
 from workspace.config import Settings
 from workspace.metrics import Metric
@@ -57,13 +57,15 @@ class Freshness:
 
 
 def freshness(settings: Settings, metric: Metric) -> Freshness:
-    """When the metric's survey was last synced, when the scheduler will sync it next, the last error."""
+    """When the metric's survey was last synced, when a worker will sync it next (its job's due time), the
+    last error."""
     state = runs.survey_state(settings, metric.survey_id)
     last_run = runs.latest_run(settings, metric.survey_id)
     next_sync = None
     if state.last_sync:
         last = dt.datetime.fromisoformat(state.last_sync.replace("Z", "+00:00"))
-        next_sync = (last + dt.timedelta(seconds=settings.sync_interval)).isoformat()
+        next_sync = jobs.next_due(settings, metric.survey_id) or \
+            (last + dt.timedelta(seconds=settings.sync_interval)).isoformat()
     error = last_run.error if last_run is not None and last_run.status == "failed" else None
     running = last_run is not None and last_run.status == "running"
     return Freshness(state.last_sync, next_sync, error, running)

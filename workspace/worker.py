@@ -223,6 +223,7 @@ class Worker:
                 found = read_batch(self.settings)
                 failing_since = None
                 if found:
+                    log.info("Data Hub: read %d pushed text(s)", found)
                     continue
             except Exception:  # noqa: BLE001 - a locked or vanished database must not end the reader
                 now = time.monotonic()
