@@ -43,8 +43,10 @@ def test_a_re_sync_with_nothing_new_stores_nothing_and_never_loads_pandas(tmp_pa
     from workspace import catalog, metrics, sync
     from workspace.connection import open_client
 
-    env = {**os.environ, **sandbox.env(), "PULSE_DB": str(tmp_path / "pulse.db"), "PULSE_SECRET_KEY": "test-key"}
-    settings = settings_for(tmp_path, sandbox, PULSE_DB=env["PULSE_DB"], PULSE_SECRET_KEY="test-key")
+    # The test's store on either engine (settings_for), and the same one for the process (PULSE_DB, and on
+    # PostgreSQL the test's PULSE_DATABASE_URL, which os.environ holds).
+    settings = settings_for(tmp_path, sandbox, PULSE_SECRET_KEY="test-key")
+    env = {**os.environ, **sandbox.env(), "PULSE_DB": str(settings.db_path), "PULSE_SECRET_KEY": "test-key"}
     survey_id = sandbox.survey_ids["nps"]
     with open_client(settings) as client:
         catalog.refresh_questions(settings, client, survey_id)
