@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import pandas  # noqa: F401  (scoring imports it on its first tally: here, so Hypothesis never times that as a draw)
+import pandas  # noqa: F401  (scoring imports pandas on its first tally and scipy.stats on its first
+import scipy.stats  # noqa: F401  Student's t: imported here, so Hypothesis never times an import as an example)
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
