@@ -79,6 +79,7 @@ class Claim:
     run_id: int | None = None
     lease_seconds: float = LEASE_SECONDS
     succeeded: bool = False  # set by the sync when it ended well: the release then reschedules
+    cancelled: bool = False  # set when it was cancelled: the release forgets the export in flight
     lost: threading.Event = field(default_factory=threading.Event)
 
     def resumable(self, key: str) -> str | None:
@@ -286,6 +287,10 @@ def release(settings: Settings, claim: Claim, *, succeeded: bool) -> None:
                        "WHERE survey_id = ? AND claim = ?",
                        (stamp(db, settings.sync_interval), stamp(db, settings.sync_interval), claim.survey_id,
                         claim.token))
+        elif claim.cancelled:  # someone stopped it (a stuck export?): the next sync starts a fresh export
+            db.execute("UPDATE sync_jobs SET holder = NULL, claim = NULL, lease_until = NULL, run_id = NULL, "
+                       "export_key = NULL, progress_id = NULL, file_id = NULL WHERE survey_id = ? AND claim = ?",
+                       (claim.survey_id, claim.token))
         else:
             db.execute("UPDATE sync_jobs SET holder = NULL, claim = NULL, lease_until = NULL, run_id = NULL "
                        "WHERE survey_id = ? AND claim = ?", (claim.survey_id, claim.token))

@@ -280,7 +280,7 @@ def sync_survey(settings: Settings, survey_id: str, *, client: object | None = N
             return SyncResult(survey_id, "skipped", message=str(exc))
     with jobs.holding(settings, claim):
         result = _sync_with_lock(settings, survey_id, wanted, client, callback, trigger, started, claim)
-        claim.succeeded = result.status == "succeeded"
+        claim.succeeded, claim.cancelled = result.status == "succeeded", result.status == "cancelled"
         return result
 
 
