@@ -13,8 +13,8 @@ What the configuration evens out, so one SQL text serves both engines:
 
 Writers are serialised with one transaction-scoped advisory lock (:data:`WRITE_LOCK`): SQLite's
 ``BEGIN IMMEDIATE`` gives every read-then-write transaction that guarantee, and the store's code relies on
-it (a next position, an exactly-once insert). Work that must run in parallel across servers, the sync
-jobs, claims rows with ``FOR UPDATE SKIP LOCKED`` outside that lock.
+it (a next position, an exactly-once insert). A sync job's claim (workspace/jobs.py) runs inside it too,
+with ``FOR UPDATE SKIP LOCKED`` besides, so it stays correct if claims ever move out from under the lock.
 """
 
 from __future__ import annotations
