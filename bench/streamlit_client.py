@@ -28,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +48,18 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a page with charts and QR images sends m
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "finished", ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile error",
             ForwardMsg.FINISHED_EARLY_FOR_RERUN: "stopped for a rerun",
             ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment finished"}
+
+
+def run_sessions(scenario: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run(scenario)``, also where this thread already runs an event loop: Playwright's sync API keeps
+    one running in the main thread for as long as a browser is open (a test run with the browser tests), and
+    ``asyncio.run`` refuses to start a second there, so the scenario then runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(scenario)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessions") as pool:
+        return pool.submit(asyncio.run, scenario).result()
 
 
 class SessionError(RuntimeError):

@@ -13,7 +13,6 @@ Every process it starts is stopped at the end; every wait has a deadline.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -30,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.streamlit_client import Session
+from bench.streamlit_client import Session, run_sessions
 from qualtrics.sandbox import Sandbox
 from scripts.appserver import AppServer
 from tests.sandbox_fixtures import approve_in_browser, wait_until
@@ -198,7 +197,7 @@ def _page_texts(base_url: str, journey_id: int, edit=None) -> tuple[list[str], l
             assert session.errors == []
             return before, session.texts()
 
-    return asyncio.run(scenario())
+    return run_sessions(scenario())
 
 
 def test_oauth_completes_through_the_proxy_on_whichever_server_takes_the_callback(company):

@@ -6,11 +6,12 @@ the store holds, and an unknown page is an error, not a silent success."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bench.streamlit_client import Session, SessionError
+from bench.streamlit_client import Session, SessionError, run_sessions
 from scripts.appserver import AppServer
 from workspace import journeys
 from workspace.config import Settings
@@ -41,7 +42,7 @@ def test_a_session_runs_the_journey_page_in_full_and_a_rerun_is_a_new_finished_r
             again = await session.rerun(timeout=60)
             return session, first, shown, again
 
-    session, first, shown, again = asyncio.run(scenario())
+    session, first, shown, again = run_sessions(scenario())
     assert session.session_id and session.page_script_hash
     assert first.status == "finished" and not first.is_fragment
     assert any(JOURNEY in text for text in shown), shown[:10]
@@ -63,7 +64,7 @@ def test_the_wall_fragment_refreshes_on_the_clients_clock_with_the_stored_figure
                                 what="two fragment refreshes")
             return wall, first, wall.component_data("live_wall")
 
-    wall, first, later = asyncio.run(scenario())
+    wall, first, later = run_sessions(scenario())
     fragment_id, interval = next(iter(wall.auto_reruns.items()))
     assert 0 < interval <= 2
     refreshes = [run for run in wall.runs if run.is_fragment]
@@ -81,7 +82,7 @@ def test_an_unknown_page_is_reported_as_an_error(app):
             await session.open(timeout=60)
 
     with pytest.raises(SessionError, match="page not found"):
-        asyncio.run(scenario())
+        run_sessions(scenario())
 
 
 def test_a_closed_server_ends_the_wait_with_the_reason(tmp_path: Path):
@@ -95,6 +96,18 @@ def test_a_closed_server_ends_the_wait_with_the_reason(tmp_path: Path):
 
     try:
         with pytest.raises(SessionError, match="closed|timed out"):
-            asyncio.run(scenario())
+            run_sessions(scenario())
     finally:
         server.stop()
+
+
+def test_sessions_run_where_a_browser_test_keeps_an_event_loop_running():
+    """Playwright's sync API keeps a loop running in the main thread: asyncio.run would refuse there."""
+    async def answer() -> int:
+        return 42
+
+    async def inside_a_running_loop() -> int:
+        return run_sessions(answer())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread of its own: this one may hold Playwright's loop
+        assert pool.submit(asyncio.run, inside_a_running_loop()).result(timeout=30) == 42
