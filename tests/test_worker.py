@@ -135,8 +135,13 @@ def test_two_worker_processes_export_each_survey_once_per_interval_and_store_eve
         assert_stored_equals_truth(s, fresh_sandbox, survey_id, "QID1")
         assert token_responses(s, survey_id) == total(fresh_sandbox, survey_id), "each response in exactly one export"
         assert not jobs.is_held(s, survey_id), "a stopped worker gives its claims back"
-    lines = [line for log in logs for line in log.splitlines() if "sync SV_" in line and "succeeded" in line]
+    # Every export the sandbox saw is one logged sync. SIGTERM can land while a sync waits for its export:
+    # that sync is cancelled (it stores nothing), so each worker may end with one cancelled line.
+    lines = [line for log in logs for line in log.splitlines() if "sync SV_" in line]
     assert len(lines) == sum(len(fresh_sandbox.export_starts(sv)) for sv in surveys), "one log line per sync"
+    for log in logs:
+        outcomes = [line for line in log.splitlines() if "sync SV_" in line and "succeeded" not in line]
+        assert len(outcomes) <= 1 and all(" cancelled: " in line for line in outcomes), outcomes
 
 
 @pytest.mark.slow
