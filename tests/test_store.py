@@ -6,10 +6,13 @@ Run on SQLite by default and on PostgreSQL with ``--engine postgresql`` (tests/e
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
+from tests.sandbox_fixtures import wait_until
 from tests.test_workspace_support import settings_for
 from workspace import store
 from workspace.config import ConfigError, Settings
@@ -106,3 +109,84 @@ def test_an_unreachable_server_is_one_sentence_naming_the_setting_without_its_pa
     message = str(raised.value)
     assert message.startswith("The database at PULSE_DATABASE_URL (127.0.0.1:9/pulse) cannot be reached")
     assert "s3cret" not in message
+
+
+# -- SQLite's connection pool ------------------------------------------------------------------------------
+
+
+@pytest.mark.sqlite_only
+def test_a_connection_whose_operation_ended_cleanly_serves_the_next_operation(tmp_path):
+    settings = settings_for(tmp_path)
+    with store.connect(settings.store) as db:
+        first = db.conn
+    with store.connect(settings.store) as db:
+        assert db.conn is first
+        assert db.execute("SELECT count(*) FROM app_meta").fetchone()[0] >= 0
+
+
+@pytest.mark.sqlite_only
+def test_a_connection_whose_operation_raised_or_left_a_transaction_open_is_closed_not_reused(tmp_path):
+    settings = settings_for(tmp_path)
+    with pytest.raises(RuntimeError):
+        with store.connect(settings.store) as db:
+            raised = db.conn
+            raise RuntimeError("the operation failed half way")
+    with store.connect(settings.store) as db:
+        assert db.conn is not raised
+        open_transaction = db.conn
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO app_meta (key, value) VALUES ('left', 'open')")
+    with store.connect(settings.store) as db:
+        assert db.conn is not open_transaction
+        assert db.execute("SELECT count(*) FROM app_meta WHERE key = 'left'").fetchone()[0] == 0, "rolled back"
+    for old in (raised, open_transaction):
+        with pytest.raises(Exception, match="closed"):
+            old.execute("SELECT 1")
+
+
+@pytest.mark.sqlite_only
+def test_a_pooled_connection_is_not_reused_once_its_file_was_deleted_and_made_anew(tmp_path):
+    settings = settings_for(tmp_path)
+    with store.connect(settings.store) as db, store.transaction(db):
+        db.execute("INSERT INTO app_meta (key, value) VALUES ('where', 'the deleted file')")
+        pooled = db.conn
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.db_path}{suffix}").unlink(missing_ok=True)
+    store.migrate(settings.db_path)  # a new, empty store at the same path (made outside this process's pool)
+    with store.connect(settings.store) as db, store.transaction(db):
+        assert db.conn is not pooled
+        assert db.execute("SELECT count(*) FROM app_meta WHERE key = 'where'").fetchone()[0] == 0
+        db.execute("INSERT INTO app_meta (key, value) VALUES ('where', 'the new file')")
+    with sqlite3.connect(settings.db_path) as raw:
+        assert raw.execute("SELECT value FROM app_meta WHERE key = 'where'").fetchall() == [("the new file",)]
+
+
+@pytest.mark.sqlite_only
+def test_a_process_at_rest_closes_its_idle_connections_and_leaves_no_wal_file(tmp_path, monkeypatch):
+    from workspace.store import sqlite
+
+    monkeypatch.setattr(sqlite, "IDLE_SECONDS", 0.2)
+    settings = settings_for(tmp_path)
+    with store.connect(settings.store) as db, store.transaction(db):
+        db.execute("INSERT INTO app_meta (key, value) VALUES ('written', 'now')")
+        idle = db.conn
+    wal = Path(f"{settings.db_path}-wal")
+    assert wal.exists(), "the WAL stays while a connection is open"
+    wait_until(lambda: not wal.exists(), timeout=10, what="the idle connection closed and the WAL folded in")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        idle.execute("SELECT 1")
+    with sqlite3.connect(settings.db_path) as raw:
+        assert raw.execute("SELECT value FROM app_meta WHERE key = 'written'").fetchall() == [("now",)]
+
+
+@pytest.mark.sqlite_only
+def test_a_connection_given_a_bigger_page_cache_is_closed_after_its_operation(tmp_path):
+    from workspace.store import sqlite
+
+    settings = settings_for(tmp_path)
+    with store.connect(settings.store) as db:
+        sqlite.set_cache_size(db.conn, 256 * 1024)
+        tuned = db.conn
+    with store.connect(settings.store) as db:
+        assert db.conn is not tuned
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -2000, "the default cache (2 MiB)"

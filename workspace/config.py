@@ -7,6 +7,7 @@ can override a checked-out secrets file without editing it.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -121,7 +122,7 @@ class Settings:
         """The OAuth redirect URI to register with the Qualtrics OAuth client."""
         return f"{self.pulse_url}{CALLBACK_PATH}"
 
-    @property
+    @functools.cached_property
     def store(self) -> "Location":  # noqa: F821 (imported when called)
         """Where the store is: PostgreSQL at ``PULSE_DATABASE_URL`` when set, else the SQLite file ``PULSE_DB``."""
         from workspace.store.location import Location  # the store package imports this module

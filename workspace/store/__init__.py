@@ -4,7 +4,7 @@ PostgreSQL (``PULSE_DATABASE_URL``), behind one interface.
     with connect(settings.store) as db, transaction(db):
         db.execute("UPDATE metrics SET title = ? WHERE id = ?", (title, metric_id))
 
-:func:`connect` opens a :class:`Database` for one operation (a pooled connection on PostgreSQL), migrating
+:func:`connect` opens a :class:`Database` for one operation (on a pooled connection), migrating
 the schema on the first use in a process; :func:`transaction` is the one way to write. Engine errors never
 reach a page as they are: a full disk becomes :class:`~workspace.errors.StoreFull`, a file that is not a
 database or a server that cannot be reached a :class:`~workspace.config.ConfigError`, each one sentence
@@ -48,11 +48,13 @@ def connect(target: Target) -> Iterator[Database]:
             with postgres.pool(str(location.url)).connection() as conn:
                 yield Database(conn, location)
         else:
-            conn = sqlite.open_connection(location.path)  # type: ignore[arg-type]
+            connections = sqlite.pool(location.path, location.key)  # type: ignore[arg-type]
+            conn, clean = connections.take(), False
             try:
                 yield Database(conn, location)
+                clean = True
             finally:
-                conn.close()
+                connections.give_back(conn, clean)
 
 
 def store_health(target: Target) -> dict[str, Any]:

@@ -6,6 +6,7 @@ itself in messages without its password, so an error can say which database it m
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +46,10 @@ class Location:
     def is_postgresql(self) -> bool:
         return self.engine == POSTGRESQL
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """Stable identity within a process (caches, once-per-process work): the resolved file or the URL."""
+        """Stable identity within a process (caches, once-per-process work): the resolved file or the URL
+        (resolved once: every store operation asks)."""
         return str(self.path.resolve()) if self.path is not None else str(self.url)
 
     @property

@@ -49,7 +49,10 @@ def ensure_migrated(target: "str | os.PathLike[str] | Location") -> None:
 
 def forget_migrated(target: "str | os.PathLike[str] | Location") -> None:
     """Make the next connection re-check the schema (after the file was replaced or the database dropped)."""
-    _migrated.discard(Location.of(target).key)
+    location = Location.of(target)
+    _migrated.discard(location.key)
+    if location.path is not None:
+        sqlite.close_pool(location.key)
 
 
 def current_revision(target: "str | os.PathLike[str] | Location") -> str | None:
