@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+# nginx: the deployment test puts two app servers behind deploy/nginx's sticky proxy (its service is not started).
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing ${missing[*]} from Debian for the tests..." >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
