@@ -320,3 +320,23 @@ def test_a_live_feed_is_refreshed_by_a_worker_process_and_screens_read_its_versi
         assert "live feed of" in proc.text
     assert_stored_equals_truth(s, fresh_sandbox, survey_id, "QID1")
     assert "live" in {r.trigger for r in runs.latest_runs(s, survey_id)}
+
+
+@pytest.mark.slow
+def test_live_says_when_no_worker_process_brings_answers_in_and_stops_saying_it_once_one_does(
+        tmp_path, fresh_sandbox, monkeypatch):
+    from workspace import journeys
+    from workspace.live import view
+
+    monkeypatch.setattr(view, "UNATTENDED_SECONDS", 0.0)  # the facilitator's session is old enough at once
+    s = settings_for(tmp_path, fresh_sandbox, PULSE_SYNC_INTERVAL="3600", PULSE_WORKER="external")
+    metric = track(s, fresh_sandbox, "nps", "QID1", "nps")
+    journey = journeys.ensure_journey(s, "Workshop", [("Stay", "Renew")]).journey
+    journeys.place_metric(s, metric.id, journey.steps[0].id)
+    assert view.UNATTENDED_NOTE in live.journey_view(s, journey.id).notes
+    with workers(worker_env(s, fresh_sandbox, PULSE_WORKER="external"), tmp_path, 1) as (proc,):
+        wait_until(lambda: all(f.held for f in live.watch(s, [metric.survey_id])), timeout=60,
+                   what="the worker to hold the feed")
+        assert view.UNATTENDED_NOTE not in live.journey_view(s, journey.id).notes
+        assert proc.stop() == 0
+    assert view.UNATTENDED_NOTE in live.journey_view(s, journey.id).notes, "a stopped worker gives the feed up"

@@ -60,6 +60,7 @@ class FeedState:
     mode: str
     note: str
     frozen_since: str | None = None
+    held: bool = False           # a worker holds this feed now (its lease has not run out)
 
 
 @dataclass(frozen=True)
@@ -110,16 +111,18 @@ def changed(settings: Settings, survey_id: str) -> None:
             log.exception("live change listener failed for %s", survey_id)
 
 
-_Row = tuple[str, str, str, "str | None"]  # wanted_until, mode, note, frozen_since
+_Row = tuple[str, str, str, "str | None", bool]  # wanted_until, mode, note, frozen_since, held
 
 
 def _read(db: Database, survey_ids: list[str]) -> dict[str, _Row]:
     if not survey_ids:
         return {}
     marks = ", ".join("?" for _ in survey_ids)
-    return {row[0]: row[1:] for row in db.execute(
-        f"SELECT survey_id, wanted_until, mode, note, frozen_since FROM live_feeds WHERE survey_id IN ({marks})",
-        list(survey_ids)).fetchall()}
+    current = jobs.stamp(db)
+    return {row[0]: (*row[1:5], bool(row[5])) for row in db.execute(
+        "SELECT survey_id, wanted_until, mode, note, frozen_since, "
+        "CASE WHEN holder IS NOT NULL AND lease_until >= ? THEN 1 ELSE 0 END FROM live_feeds "
+        f"WHERE survey_id IN ({marks})", [current, *survey_ids]).fetchall()}
 
 
 def _states(rows: Mapping[str, _Row], survey_ids: list[str]) -> list[FeedState]:

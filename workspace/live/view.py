@@ -21,6 +21,11 @@ from workspace.store import connect, versions
 from workspace.live import feeds, links
 
 MAX_AGE = 5.0
+#: With background work left to worker processes (PULSE_WORKER=external), a feed no worker has held for this
+#: long into a session means none is running: the facilitator is told to start one.
+UNATTENDED_SECONDS = 15.0
+UNATTENDED_NOTE = ("No worker is bringing answers in, so these figures do not move: this app leaves background "
+                   "work to `python -m workspace worker` (PULSE_WORKER=external). Start one.")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class JourneyView:
     comments: list               # list[LiveComment], newest first
     feeds: list[feeds.FeedState]
     computed: str                # UTC ISO time of these figures
+    unattended: bool = False     # worker processes do the refreshing, and none holds these feeds
 
     @property
     def frozen(self) -> feeds.FeedState | None:
@@ -54,7 +60,7 @@ class JourneyView:
     @property
     def notes(self) -> list[str]:
         """What the facilitator should know about how answers arrive (one sentence per distinct reason)."""
-        seen: list[str] = []
+        seen: list[str] = [UNATTENDED_NOTE] if self.unattended else []
         for feed in self.feeds:
             if feed.note and feed.note not in seen:
                 seen.append(feed.note)
@@ -175,7 +181,17 @@ def journey_view(settings: Settings, journey_id: int) -> JourneyView:
     started = _cache.session_start(key)
     survey_ids = live.survey_ids(settings, journey_id)
     _cache.watched[key] = (settings, tuple(survey_ids))
-    return _fresh(settings, journey_id, survey_ids, feeds.watch(settings, survey_ids), started)
+    states = feeds.watch(settings, survey_ids)
+    view = _fresh(settings, journey_id, survey_ids, states, started)
+    unheld = not all(f.held for f in states)
+    if not settings.runs_background_work and unheld and _session_age(started) >= UNATTENDED_SECONDS:
+        view = replace(view, unattended=True)
+    return view
+
+
+def _session_age(started: str) -> float:
+    begun = dt.datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return (dt.datetime.now(dt.timezone.utc) - begun).total_seconds()
 
 
 def _recompute_after_change(settings: Settings, survey_id: str) -> None:
