@@ -17,3 +17,16 @@ import os  # noqa: E402
 import tempfile  # noqa: E402
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pulse-tests-config-")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_background_work_outlives_its_test() -> object:
+    """Stop the background threads a test started in this process (a Live view or a page starts them on
+    demand). Left running, they keep polling the session's sandbox and writing to their store, so a later
+    test sees requests it did not make ("the next request is dropped" is taken by a feed) or a store
+    opened where none may be."""
+    yield
+    from workspace.worker import stop_workers
+    stop_workers()

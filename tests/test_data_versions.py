@@ -25,11 +25,7 @@ def servers(tmp_path):
     first, second = settings_for(tmp_path), settings_for(tmp_path)
     assert first.store.key == second.store.key and first is not second
     catalog.store_questions(first, SURVEY, [NPS_QUESTION, CSAT_QUESTION])
-    yield first, second
-    # A Live view starts this process's feed thread for its store; it must not outlive the test and write
-    # to a store that later tests (some of which must open none) do not know about.
-    from workspace.worker import stop_workers
-    stop_workers()
+    return first, second
 
 
 @pytest.fixture
