@@ -18,11 +18,13 @@ import tempfile  # noqa: E402
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="pulse-tests-config-")
 
+from collections.abc import Iterator  # noqa: E402
+
 import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _no_background_work_outlives_its_test() -> object:
+def _no_background_work_outlives_its_test() -> Iterator[None]:
     """Stop the background threads a test started in this process (a Live view or a page starts them on
     demand). Left running, they keep polling the session's sandbox and writing to their store, so a later
     test sees requests it did not make ("the next request is dropped" is taken by a feed) or a store

@@ -49,12 +49,12 @@ def connect(target: Target) -> Iterator[Database]:
                 yield Database(conn, location)
         else:
             connections = sqlite.pool(location.path, location.key)  # type: ignore[arg-type]
-            conn, clean = connections.take(), False
+            (conn, identity), clean = connections.take(), False
             try:
                 yield Database(conn, location)
                 clean = True
             finally:
-                connections.give_back(conn, clean)
+                connections.give_back(conn, identity, clean)
 
 
 def store_health(target: Target) -> dict[str, Any]:

@@ -77,7 +77,8 @@ class Pool:
             return None
         return info.st_dev, info.st_ino
 
-    def take(self) -> sqlite3.Connection:
+    def take(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+        """A connection for one operation, and the identity of the file it is valid for (hand both back)."""
         identity = self._identity()
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's connections are not ours to use
@@ -87,11 +88,11 @@ class Pool:
             conn = self._idle.pop()[0] if self._idle else None
         for old in stale:
             old.close()
-        return conn if conn is not None else open_connection(self.path)
+        return (conn if conn is not None else open_connection(self.path)), identity
 
-    def give_back(self, conn: sqlite3.Connection, clean: bool) -> None:
-        """Keep ``conn`` for the next operation if its operation ended ``clean``ly, else close it."""
-        identity = self._identity()
+    def give_back(self, conn: sqlite3.Connection, identity: tuple[int, int] | None, clean: bool) -> None:
+        """Keep ``conn`` for the next operation if its operation ended ``clean``ly, else close it. It stays
+        tagged with the file it was taken for: if that file was replaced meanwhile, the next take drops it."""
         tuned = id(conn) in _tuned
         _tuned.discard(id(conn))
         if clean and not conn.in_transaction and not tuned and identity is not None:
