@@ -55,8 +55,9 @@ def track(settings: Settings, sb: Sandbox, role: str) -> metrics.Metric:
 def stored_comments(settings: Settings, survey_id: str, question_id: str = "QID2_TEXT") -> pd.DataFrame:
     with store.connect(settings.store) as db:
         return db.frame(
-            'SELECT response_id AS "responseId", recorded_date AS "recordedDate", text AS value FROM comments '
-            "WHERE survey_id = ? AND question_id = ?", (survey_id, question_id))
+            'SELECT r.response_id AS "responseId", c.recorded_date AS "recordedDate", c.text AS value '
+            "FROM comments c JOIN responses r ON r.id = c.response WHERE c.survey_id = ? AND c.question_id = ?",
+            (survey_id, question_id))
 
 
 def assert_comments_equal_truth(settings: Settings, sb: Sandbox, survey_id: str) -> int:
@@ -183,6 +184,14 @@ def test_a_database_from_before_comments_migrates_and_backfills_them_keeping_its
         legacy_tables = set(legacy.table_names())
         after_baseline = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                           if name not in legacy_tables and name != "alembic_version"]  # Alembic revisions since
+        for table in ("answers", "response_segments"):  # keyed by Qualtrics' response id then, not a number
+            columns = [c.name for c in legacy[table].columns]
+            picked = ", ".join("r.response_id" if c == "response_id" else f"n.{c}" for c in columns)
+            conn.execute(f"ALTER TABLE {table} RENAME TO numbered")
+            conn.execute(legacy[table].schema)
+            conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picked} FROM numbered n "
+                         "JOIN responses r ON r.id = n.response")
+            conn.execute("DROP TABLE numbered")
         for table in ("comments", "survey_comment_questions", "survey_embedded_fields", "survey_definitions",
                       *after_baseline):
             conn.execute(f"DROP TABLE {table}")

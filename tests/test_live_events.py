@@ -66,9 +66,10 @@ def nps_metric(s: Settings, sb: Sandbox) -> metrics.Metric:
 
 def stored_rows(s: Settings, survey_id: str, response_id: str) -> list[tuple]:
     with store.connect(s.store) as db:
-        answers = db.execute("SELECT question_id, value FROM answers WHERE survey_id = ? AND response_id = ?",
+        number = "(SELECT id FROM responses WHERE survey_id = ? AND response_id = ?)"
+        answers = db.execute(f"SELECT question_id, value FROM answers WHERE response = {number}",
                              (survey_id, response_id)).fetchall()
-        comments = db.execute("SELECT question_id, text FROM comments WHERE survey_id = ? AND response_id = ?",
+        comments = db.execute(f"SELECT question_id, text FROM comments WHERE response = {number}",
                               (survey_id, response_id)).fetchall()
     return sorted(answers) + sorted(comments)
 

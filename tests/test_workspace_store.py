@@ -47,7 +47,7 @@ def settings(tmp_path) -> Settings:
 def write_batch(settings: Settings, frame: pd.DataFrame, question_ids, segments=()) -> int:
     labels = {q.id: answers.label_lookup(q) for q in (NPS_QUESTION, CSAT_QUESTION)}
     with store.connect(settings.store) as conn, store.transaction(conn):
-        return answers.write_answers(conn, SURVEY, frame, question_ids, labels, segments)
+        return answers.write_batch(conn, SURVEY, frame, question_ids, labels, segments).answers
 
 
 def batch(rows: list[tuple]) -> pd.DataFrame:

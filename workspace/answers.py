@@ -1,20 +1,23 @@
-"""Stored answers and segment values: the write path of the sync engine and the segment settings.
+"""Stored answers, comments and segment values: the write path of the sync engine and the segment settings.
 
-Writes are column-wise: each question column of an export batch becomes one ``executemany`` upsert
-keyed by (survey, question, response), built from whole pandas columns (``tolist``), never a Python
-loop over responses doing per-row work. Only answered questions are stored; an unanswered one is
-simply absent, which is also what "not a respondent" means for scoring.
+Every response of a batch first gets its number (``responses``, handed out in export order: see
+migration 0004 for why rows are keyed by it and not by Qualtrics' random id). Then each question column
+becomes one ``executemany`` upsert keyed by (survey, question, response number), rows in number order, so
+that a first export appends to the B-trees. Rows are built from whole pandas columns (``tolist``), never a
+Python loop over responses doing per-row work. Only answered questions are stored; an unanswered one is
+simply absent, which is also what "not a respondent" means for scoring. Open-text answers are comments,
+stored apart from answers so that they never count in a score.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
-
-if TYPE_CHECKING:  # batches arrive as DataFrames; a sync that brings none never imports pandas
+if TYPE_CHECKING:  # batches arrive as DataFrames; a sync that brings none imports neither
+    import numpy as np
     import pandas as pd
 
 from qualtrics.models import Question
@@ -23,21 +26,39 @@ from workspace.config import Settings
 from workspace.store import Database, connect, transaction, versions
 from workspace.errors import Invalid
 
+# One statement numbers a whole batch, new and known responses alike (a known one keeps its number: the
+# no-op update is there so that RETURNING gives its row too).
+_NUMBER = ("INSERT INTO responses (survey_id, response_id) SELECT ?, {ids} WHERE true "
+           "ON CONFLICT (survey_id, response_id) DO UPDATE SET response_id = excluded.response_id "
+           "RETURNING response_id, id")
+NUMBER_SQLITE = _NUMBER.format(ids="value FROM json_each(?)")
+NUMBER_POSTGRESQL = _NUMBER.format(ids="unnest(?::text[])")
 INSERT_ANSWER = (
-    "INSERT INTO answers (survey_id, question_id, response_id, value, label, recorded_date, finished) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response_id) DO NOTHING")
+    "INSERT INTO answers (survey_id, question_id, response, value, label, recorded_date, finished) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response) DO NOTHING")
 UPSERT_ANSWER = (
-    "INSERT INTO answers (survey_id, question_id, response_id, value, label, recorded_date, finished) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response_id) DO UPDATE SET "
+    "INSERT INTO answers (survey_id, question_id, response, value, label, recorded_date, finished) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (survey_id, question_id, response) DO UPDATE SET "
     "value = excluded.value, label = excluded.label, recorded_date = excluded.recorded_date, "
     "finished = excluded.finished")
+UPSERT_COMMENT = (
+    "INSERT INTO comments (survey_id, question_id, response, text, recorded_date) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (survey_id, question_id, response) DO UPDATE SET text = excluded.text, "
+    "recorded_date = excluded.recorded_date")
 UPSERT_SEGMENT = (
-    "INSERT INTO response_segments (survey_id, response_id, field, value) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (survey_id, response_id, field) DO UPDATE SET value = excluded.value")
+    "INSERT INTO response_segments (survey_id, response, field, value) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (survey_id, response, field) DO UPDATE SET value = excluded.value")
 ADD_DAY_COUNTS = (
     "INSERT INTO answer_days (survey_id, question_id, day, value, finished, n) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (survey_id, question_id, day, value, finished) DO UPDATE SET n = answer_days.n + excluded.n")
 _DAY = "coalesce(substr(recorded_date, 1, 10), '')"
+
+
+class Written(NamedTuple):
+    """Rows one batch wrote: answers (metric questions) and comments (open-text questions)."""
+
+    answers: int = 0
+    comments: int = 0
 
 
 def label_lookup(question: Question | None) -> dict[str, str]:
@@ -53,6 +74,7 @@ def _answered(column: pd.Series) -> np.ndarray:
 
 
 def _labels(values: pd.Series, lookup: Mapping[str, str]) -> list[str | None]:
+    import numpy as np
     import pandas as pd
 
     codes, uniques = pd.factorize(values)
@@ -60,41 +82,72 @@ def _labels(values: pd.Series, lookup: Mapping[str, str]) -> list[str | None]:
     return table[codes].tolist()
 
 
-def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
-                  question_ids: Sequence[str], labels: Mapping[str, Mapping[str, str]],
-                  segment_fields: Sequence[str] = ()) -> int:
-    """Upsert one export batch's answers (and segment values) inside the caller's transaction.
+def number_responses(db: Database, survey_id: str, response_ids: pd.Series) -> np.ndarray:
+    """The store's number of each response (aligned with ``response_ids``); new ones are numbered in order."""
+    import numpy as np
+    import pandas as pd
 
-    Returns the number of answer rows written. ``labels`` maps question id → :func:`label_lookup`.
+    distinct = pd.unique(response_ids.astype(str)).tolist()
+    if db.is_postgresql:
+        rows = db.execute(NUMBER_POSTGRESQL, (survey_id, distinct)).fetchall()
+    else:
+        rows = db.execute(NUMBER_SQLITE, (survey_id, json.dumps(distinct))).fetchall()
+    return response_ids.astype(str).map(dict(rows)).to_numpy(dtype=np.int64)
+
+
+def write_batch(db: Database, survey_id: str, frame: pd.DataFrame, question_ids: Sequence[str],
+                labels: Mapping[str, Mapping[str, str]], segment_fields: Sequence[str] = (),
+                comment_ids: Sequence[str] = ()) -> Written:
+    """Upsert one export batch's answers, comments and segment values inside the caller's transaction.
+
+    ``labels`` maps question id → :func:`label_lookup`. A repeated response (a re-export after a crash, a
+    pushed response the export brings again) overwrites its rows: nothing is ever stored twice.
 
     The per-day counts (``answer_days``) move in the same transaction: a batch of new responses (the usual
     case: an export continues from its token) adds its own counts; a batch that overwrote stored answers
-    (a re-export after a crash, a pushed response the export brings again) has its question's days from the
-    batch's first day counted again from the answers. The survey's data version moves too.
+    has its question's days from the batch's first day counted again from the answers. The survey's data
+    version moves too.
     """
     if frame.empty:
-        return 0
+        return Written()
+    import numpy as np
+
     versions.bump(db, versions.survey(survey_id))
-    # Key order: neighbouring inserts land on the same B-tree pages. Only the columns written here are
-    # reordered (a batch may carry other wide columns, e.g. comment text, that this function never reads).
-    wanted = [c for c in ("responseId", "recordedDate", "finished", *question_ids, *segment_fields)
+    numbers = number_responses(db, survey_id, frame["responseId"])
+    # Number order: neighbouring inserts land on the same B-tree pages (at its end, for new responses).
+    order = np.argsort(numbers, kind="stable")
+    wanted = [c for c in ("recordedDate", "finished", *question_ids, *segment_fields, *comment_ids)
               if c in frame.columns]
-    frame = frame[wanted].sort_values("responseId", kind="stable", ignore_index=True)
-    response_ids = frame["responseId"].astype(str)
+    frame, numbers = frame[wanted].iloc[order].reset_index(drop=True), numbers[order]
     dates = frame["recordedDate"].astype(object).where(frame["recordedDate"].notna(), None)
+    written = _write_answers(db, survey_id, frame, numbers, dates, question_ids, labels)
+    for field in segment_fields:
+        if field in frame.columns and (mask := _answered(frame[field])).any():
+            db.executemany(UPSERT_SEGMENT, zip(
+                repeat(survey_id), numbers[mask].tolist(), repeat(field),
+                frame[field][mask].astype(str).str.strip().tolist()))
+    comments = 0
+    for question_id in comment_ids:
+        if question_id in frame.columns and (mask := _answered(frame[question_id])).any():
+            db.executemany(UPSERT_COMMENT, zip(
+                repeat(survey_id), repeat(question_id), numbers[mask].tolist(),
+                frame[question_id][mask].astype(str).tolist(), dates[mask].tolist()))
+            comments += int(mask.sum())
+    return Written(written, comments)
+
+
+def _write_answers(db: Database, survey_id: str, frame: pd.DataFrame, numbers: np.ndarray, dates: pd.Series,
+                   question_ids: Sequence[str], labels: Mapping[str, Mapping[str, str]]) -> int:
     finished_flags = frame["finished"].astype("boolean").astype("Int64")
     finished = finished_flags.astype(object).where(finished_flags.notna(), None)
     days = frame["recordedDate"].astype("string").str.slice(0, 10).fillna("")
     written = 0
     for question_id in question_ids:
-        if question_id not in frame.columns:
-            continue
-        mask = _answered(frame[question_id])
-        if not mask.any():
+        if question_id not in frame.columns or not (mask := _answered(frame[question_id])).any():
             continue
         values = frame[question_id][mask].astype(str).str.strip()
         rows = list(zip(
-            repeat(survey_id), repeat(question_id), response_ids[mask].tolist(), values.tolist(),
+            repeat(survey_id), repeat(question_id), numbers[mask].tolist(), values.tolist(),
             _labels(values, labels.get(question_id, {})), dates[mask].tolist(), finished[mask].tolist()))
         if db.executemany(INSERT_ANSWER, rows) == len(rows):
             _add_day_counts(db, survey_id, question_id, days[mask], values, finished_flags[mask])
@@ -103,14 +156,6 @@ def write_answers(db: Database, survey_id: str, frame: pd.DataFrame,
             batch_days = days[mask]
             recount_days(db, survey_id, question_id, None if (batch_days == "").any() else str(batch_days.min()))
         written += len(rows)
-    for field in segment_fields:
-        if field not in frame.columns:
-            continue
-        mask = _answered(frame[field])
-        if mask.any():
-            db.executemany(UPSERT_SEGMENT, zip(
-                repeat(survey_id), response_ids[mask].tolist(), repeat(field),
-                frame[field][mask].astype(str).str.strip().tolist()))
     return written
 
 
@@ -118,6 +163,7 @@ def _add_day_counts(db: Database, survey_id: str, question_id: str, days: pd.Ser
                     finished: pd.Series) -> None:
     """Add a batch of new answers to the per-day counts. Counted on integer codes (a groupby over three
     string keys cost about as much as writing the answers)."""
+    import numpy as np
     import pandas as pd
 
     day_codes, day_names = pd.factorize(days)
@@ -157,8 +203,9 @@ def stored_answers(settings: Settings, survey_id: str, question_id: str) -> pd.D
     """Every stored answer of one question: responseId, recordedDate, value (sorted by responseId)."""
     with connect(settings.store) as db:
         return db.frame(
-            'SELECT response_id AS "responseId", recorded_date AS "recordedDate", value FROM answers '
-            "WHERE survey_id = ? AND question_id = ? ORDER BY response_id", (survey_id, question_id))
+            'SELECT r.response_id AS "responseId", a.recorded_date AS "recordedDate", a.value FROM answers a '
+            "JOIN responses r ON r.id = a.response WHERE a.survey_id = ? AND a.question_id = ? "
+            "ORDER BY r.response_id", (survey_id, question_id))
 
 
 # --- segments ------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class ScoreFilter:
             marks = ", ".join("?" for _ in accepted)
             parts.append(
                 "EXISTS (SELECT 1 FROM response_segments s WHERE s.survey_id = a.survey_id AND "
-                f"s.response_id = a.response_id AND s.field = ? AND s.value IN ({marks}))")
+                f"s.response = a.response AND s.field = ? AND s.value IN ({marks}))")
             args.extend([name, *accepted])
         return "".join(f" AND {p}" for p in parts), args
 
@@ -330,25 +330,25 @@ def responses(settings: Settings, metric_id: int, flt: ScoreFilter = NO_FILTER, 
         page = " LIMIT ? OFFSET ?" if limit is not None else ""
         page_args = [limit, offset] if limit is not None else []
         frame = db.frame(
-            f"SELECT a.response_id, a.recorded_date, a.value, a.label, a.finished FROM answers a "
-            f"WHERE a.survey_id = ? AND a.question_id = ?{where} ORDER BY a.recorded_date DESC NULLS LAST, a.response_id"
-            f"{page}", [metric.survey_id, metric.question_id, *args, *page_args])
+            f"SELECT a.response, r.response_id, a.recorded_date, a.value, a.label, a.finished FROM answers a "
+            f"JOIN responses r ON r.id = a.response WHERE a.survey_id = ? AND a.question_id = ?{where} "
+            f"ORDER BY a.recorded_date DESC NULLS LAST, r.response_id{page}",
+            [metric.survey_id, metric.question_id, *args, *page_args])
         segments = pd.DataFrame()
         if with_segments and not frame.empty:
-            ids = frame["response_id"].tolist()
-            marks = ", ".join("?" for _ in ids)
+            numbers = frame["response"].tolist()
+            marks = ", ".join("?" for _ in numbers)
             segments = db.frame(
-                f"SELECT response_id, field, value FROM response_segments WHERE survey_id = ? AND "
-                f"response_id IN ({marks})", [metric.survey_id, *ids])
+                f"SELECT response, field, value FROM response_segments WHERE survey_id = ? AND "
+                f"response IN ({marks})", [metric.survey_id, *numbers])
     sentiments = metric.mapping.sentiments(frame["value"])
     frame["sentiment"] = [str(s) if s is not None else "Unmapped" for s in sentiments]
     frame["counted"] = frame["sentiment"].isin(["Positive", "Neutral", "Negative"])
     frame["finished"] = frame["finished"].astype("boolean")
-    frame = frame[RESPONSE_COLUMNS]
     if not segments.empty:
-        wide = segments.pivot(index="response_id", columns="field", values="value")
-        frame = frame.join(wide, on="response_id")
-    return frame
+        wide = segments.pivot(index="response", columns="field", values="value")
+        return frame[["response", *RESPONSE_COLUMNS]].join(wide, on="response").drop(columns="response")
+    return frame[RESPONSE_COLUMNS]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ time across processes and machines; every store transaction below checks the cla
 2. A question, comment question or segment field the stored token does not cover yet is *backfilled*
    first: one export of just that column without a token, after which the survey's token (untouched)
    covers it too.
-3. Whole batches are written in write transactions as ``executemany`` upserts keyed by
-   (survey, question, response): a retried or repeated export can never duplicate, a crash never leaves
-   half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
+3. Whole batches are written in write transactions as ``executemany`` upserts keyed by (survey, question,
+   response number; :mod:`workspace.answers`): a retried or repeated export can never duplicate, a crash
+   never leaves half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
    rewrites the B-tree pages it touched into the WAL.
 4. The new continuation token is stored in the same transaction as the last batch. A crash before that
    re-exports the same responses next time (harmless, see 3) instead of skipping any.
@@ -29,23 +29,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
-from itertools import repeat
-
 
 from qualtrics.errors import QualtricsError
 from workspace import jobs, runs
-from workspace.answers import label_lookup, segment_fields, write_answers
+from workspace.answers import label_lookup, segment_fields, write_batch
 from workspace.catalog import cached_questions, comment_questions, definition_is_current, refresh_catalog
 from workspace.config import Settings
 from workspace.connection import open_client, record_successful_sync, reporting_auth_failures
 from workspace.store import connect, sqlite, transaction, utcnow
 from workspace.errors import NotFound, StoreFull, SyncBusy, WorkspaceError
 from workspace.metrics import get_metric, list_metrics, tracked_surveys
-
-if TYPE_CHECKING:  # batches are DataFrames; a sync that brings nothing new never imports pandas
-    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -153,30 +147,6 @@ def _definition(settings: Settings, client: object, survey_id: str, question_ids
     return labels, comments
 
 
-_UPSERT_COMMENT = (
-    "INSERT INTO comments (survey_id, question_id, response_id, text, recorded_date) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT (survey_id, question_id, response_id) DO UPDATE SET text = excluded.text, "
-    "recorded_date = excluded.recorded_date")
-
-
-def _write_comments(db: object, survey_id: str, frame: pd.DataFrame, comment_ids: Sequence[str]) -> int:
-    """Upsert a batch's open-text answers, column by column, as exported (blank = no comment)."""
-    written = 0
-    for question_id in comment_ids:
-        if question_id not in frame.columns:
-            continue
-        text = frame[question_id].astype("string")
-        mask = (text.notna() & (text.str.strip() != "")).fillna(False).to_numpy(dtype=bool)
-        if not mask.any():
-            continue
-        dates = frame["recordedDate"][mask].astype(object)
-        db.executemany(_UPSERT_COMMENT, zip(  # type: ignore[attr-defined]
-            repeat(survey_id), repeat(question_id), frame["responseId"][mask].astype(str).tolist(),
-            text[mask].astype(str).tolist(), dates.where(dates.notna(), None).tolist()))
-        written += int(mask.sum())
-    return written
-
-
 def _export(settings: Settings, client: object, survey_id: str, columns: _Columns,
             segments: Sequence[str], token: str | None, labels: dict, report: _Reporter,
             finish: Callable[[object, str | None, int], None]) -> tuple[int, int, int]:
@@ -206,8 +176,9 @@ def _export(settings: Settings, client: object, survey_id: str, columns: _Column
                     jobs.check_held(db, claim)  # fencing: a worker that lost its lease writes nothing
                     opened, pending = time.monotonic(), 0
                     while batch is not None:
-                        written += write_answers(db, survey_id, batch.frame, columns.questions, labels, segments)
-                        comments += _write_comments(db, survey_id, batch.frame, columns.comments)
+                        stored = write_batch(db, survey_id, batch.frame, columns.questions, labels, segments,
+                                             columns.comments)
+                        written, comments = written + stored.answers, comments + stored.comments
                         rows += len(batch)
                         pending += len(batch)
                         report("store", report.parsed)
@@ -401,13 +372,12 @@ def sync_response(settings: Settings, survey_id: str, response_id: str, *, clien
                 if own_client:
                     client.close()  # type: ignore[union-attr]
         with connect(settings.store) as db, transaction(db):
-            written = write_answers(db, survey_id, batch.frame, wanted, labels, segments)
-            texts = _write_comments(db, survey_id, batch.frame, comments)
+            stored = write_batch(db, survey_id, batch.frame, wanted, labels, segments, comments)
     except (QualtricsError, WorkspaceError, OSError) as exc:
         log.warning("storing pushed response %s of %s failed: %s", response_id, survey_id, exc)
         return SyncResult(survey_id, "failed", message=str(exc) or type(exc).__name__,
                           seconds=time.monotonic() - started)
-    return SyncResult(survey_id, "succeeded", responses=1, answers=written, comments=texts,
+    return SyncResult(survey_id, "succeeded", responses=1, answers=stored.answers, comments=stored.comments,
                       seconds=time.monotonic() - started)
 
 

@@ -42,15 +42,16 @@ def stored_comments(settings: Settings, limit: int) -> list[dict[str, str]]:
     """Newest synced open-text answers as Workflow bodies, with the response's region/channel if synced."""
     with connect(settings.store) as db:
         rows = db.execute(
-            "SELECT survey_id, response_id, recorded_date, text FROM comments "
-            "ORDER BY recorded_date DESC NULLS LAST, response_id LIMIT ?", (int(limit),)).fetchall()
-        segments: dict[tuple[str, str], dict[str, str]] = {}
-        for survey_id, response_id, name, value in db.execute(
-                "SELECT survey_id, response_id, field, value FROM response_segments WHERE response_id IN "
-                f"({', '.join('?' for _ in rows)})", [r[1] for r in rows]) if rows else ():
-            segments.setdefault((survey_id, response_id), {})[name] = value
-    return [{"SurveyID": s, "ResponseID": r, "RecordedDate": d or "", "Comment": t,
-             **segments.get((s, r), {})} for s, r, d, t in rows]
+            "SELECT c.response, c.survey_id, r.response_id, c.recorded_date, c.text FROM comments c "
+            "JOIN responses r ON r.id = c.response "
+            "ORDER BY c.recorded_date DESC NULLS LAST, c.response LIMIT ?", (int(limit),)).fetchall()
+        segments: dict[int, dict[str, str]] = {}
+        for number, name, value in db.execute(
+                "SELECT response, field, value FROM response_segments WHERE response IN "
+                f"({', '.join('?' for _ in rows)})", [r[0] for r in rows]) if rows else ():
+            segments.setdefault(number, {})[name] = value
+    return [{"SurveyID": s, "ResponseID": r, "RecordedDate": d or "", "Comment": t, **segments.get(n, {})}
+            for n, s, r, d, t in rows]
 
 
 def sandbox_comments(sandbox: AnswerSource, limit: int) -> list[dict[str, str]]:

@@ -72,7 +72,7 @@ def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveCo
         rows = db.execute(
             "SELECT c.survey_id, c.text, c.recorded_date FROM comments AS c "
             "JOIN survey_comment_questions AS q ON q.survey_id = c.survey_id AND q.question_id = c.question_id "
-            f"WHERE c.survey_id IN ({marks}) ORDER BY c.recorded_date DESC NULLS LAST, c.response_id DESC LIMIT ?",
+            f"WHERE c.survey_id IN ({marks}) ORDER BY c.recorded_date DESC NULLS LAST, c.response DESC LIMIT ?",
             [*steps, int(limit)]).fetchall()
     names = {survey_id: catalog.survey_name(settings, survey_id) or survey_id for survey_id in steps}
     return [LiveComment(text, recorded, survey_id, names[survey_id], tuple(steps[survey_id]))

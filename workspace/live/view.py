@@ -128,7 +128,7 @@ def _answered_since(settings: Settings, questions: dict[str, list[str]], since: 
         for survey_id, question_ids in questions.items():
             marks = ", ".join("?" for _ in question_ids)
             counts[survey_id] = db.execute(
-                "SELECT COUNT(DISTINCT response_id) FROM answers WHERE survey_id = ? "
+                "SELECT COUNT(DISTINCT response) FROM answers WHERE survey_id = ? "
                 f"AND question_id IN ({marks}) AND recorded_date >= ?", [survey_id, *question_ids, since]
             ).fetchone()[0]
     return counts

@@ -23,7 +23,7 @@ from workspace.store.errors import engine_errors_explained
 from workspace.store.location import Location
 
 #: The newest revision (tests/test_store_migrations.py checks it against the revisions folder).
-HEAD = "0003"
+HEAD = "0004"
 BASELINE = "0001"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: How long a second process starting at the same moment waits for the first one's migration.
