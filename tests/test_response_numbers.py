@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from qualtrics.models import Choice, Question, Scale
+from qualtrics.models import Choice, OpenTextQuestion, Question, Scale
 from tests.test_workspace_support import settings_for
 from workspace import answers, catalog, metrics, scores, store
 from workspace.store import Location
@@ -111,3 +111,31 @@ def test_a_store_from_before_response_numbers_keeps_every_answer_comment_and_seg
     with store.connect(location) as db:
         assert db.execute("SELECT r.response_id, c.text FROM comments c JOIN responses r ON r.id = c.response"
                           ).fetchall() == [("R_c", "Slow login")]
+
+
+def test_the_newest_comments_are_the_last_stored_across_questions_and_surveys(tmp_path):
+    settings = settings_for(tmp_path)
+    for survey_id in (SURVEY, "SV_other"):
+        catalog.store_definition(settings, survey_id, [
+            OpenTextQuestion("QID4_TEXT", "QID4", "Q4", "What could we do better?"),
+            OpenTextQuestion("QID5_TEXT", "QID5", "Q5", "Anything else?")], [])
+    wide = ["responseId", "recordedDate", "finished", "QID4_TEXT", "QID5_TEXT"]
+
+    def store_comments(survey_id: str, rows: list[tuple]) -> None:
+        with store.connect(settings.store) as db, store.transaction(db):
+            answers.write_batch(db, survey_id, pd.DataFrame(rows, columns=wide), [], {},
+                                comment_ids=["QID4_TEXT", "QID5_TEXT"])
+
+    # A push of a response recorded earlier arrives after an export of later ones: it is the newest here.
+    store_comments(SURVEY, [("R_1", "2026-03-01T09:00:00Z", True, "Slow login", "Nice staff"),
+                            ("R_2", "2026-03-01T10:00:00Z", True, None, "Long queue")])
+    store_comments("SV_other", [("R_3", "2026-03-02T08:00:00Z", True, "Clear bill", None)])
+    store_comments(SURVEY, [("R_0", "2026-02-28T09:00:00Z", True, "Pushed late", None)])
+
+    with store.connect(settings.store) as db:
+        newest = answers.newest_comments(db, None, 3)
+        assert [(c.response_id, c.text) for c in newest] == [
+            ("R_0", "Pushed late"), ("R_3", "Clear bill"), ("R_2", "Long queue")]
+        assert [c.text for c in answers.newest_comments(db, [SURVEY], 10)] == [
+            "Pushed late", "Long queue", "Nice staff", "Slow login"]
+        assert answers.newest_comments(db, [], 10) == [] and answers.newest_comments(db, None, 0) == []

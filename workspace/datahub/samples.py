@@ -14,6 +14,7 @@ from typing import Protocol
 import pandas as pd
 import requests
 
+from workspace.answers import newest_comments
 from workspace.config import Settings
 from workspace.datahub.endpoint import endpoint_url
 from workspace.store import connect
@@ -41,17 +42,14 @@ class SampleRun:
 def stored_comments(settings: Settings, limit: int) -> list[dict[str, str]]:
     """Newest synced open-text answers as Workflow bodies, with the response's region/channel if synced."""
     with connect(settings.store) as db:
-        rows = db.execute(
-            "SELECT c.response, c.survey_id, r.response_id, c.recorded_date, c.text FROM comments c "
-            "JOIN responses r ON r.id = c.response "
-            "ORDER BY c.recorded_date DESC NULLS LAST, c.response LIMIT ?", (int(limit),)).fetchall()
+        found = newest_comments(db, None, limit)
         segments: dict[int, dict[str, str]] = {}
         for number, name, value in db.execute(
                 "SELECT response, field, value FROM response_segments WHERE response IN "
-                f"({', '.join('?' for _ in rows)})", [r[0] for r in rows]) if rows else ():
+                f"({', '.join('?' for _ in found)})", [c.number for c in found]) if found else ():
             segments.setdefault(number, {})[name] = value
-    return [{"SurveyID": s, "ResponseID": r, "RecordedDate": d or "", "Comment": t, **segments.get(n, {})}
-            for n, s, r, d, t in rows]
+    return [{"SurveyID": c.survey_id, "ResponseID": c.response_id, "RecordedDate": c.recorded_date or "",
+             "Comment": c.text, **segments.get(c.number, {})} for c in found]
 
 
 def sandbox_comments(sandbox: AnswerSource, limit: int) -> list[dict[str, str]]:

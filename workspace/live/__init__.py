@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workspace import catalog, journeys, metrics, scores
+from workspace.answers import newest_comments
 from workspace.config import Settings
 from workspace.store import connect
 from workspace.scores import MetricCard
@@ -63,20 +64,15 @@ def survey_ids(settings: Settings, journey_id: int) -> list[str]:
 
 
 def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveComment]:
-    """The newest open-text answers of the journey's surveys (as stored by the last syncs), newest first."""
+    """The open-text answers of the journey's surveys that came in last (syncs, pushes), newest first."""
     steps = _survey_steps(settings, journey_id)
     if not steps or limit <= 0:
         return []
-    marks = ", ".join("?" for _ in steps)
     with connect(settings.store) as db:
-        rows = db.execute(
-            "SELECT c.survey_id, c.text, c.recorded_date FROM comments AS c "
-            "JOIN survey_comment_questions AS q ON q.survey_id = c.survey_id AND q.question_id = c.question_id "
-            f"WHERE c.survey_id IN ({marks}) ORDER BY c.recorded_date DESC NULLS LAST, c.response DESC LIMIT ?",
-            [*steps, int(limit)]).fetchall()
+        found = newest_comments(db, sorted(steps), limit)
     names = {survey_id: catalog.survey_name(settings, survey_id) or survey_id for survey_id in steps}
-    return [LiveComment(text, recorded, survey_id, names[survey_id], tuple(steps[survey_id]))
-            for survey_id, text, recorded in rows]
+    return [LiveComment(c.text, c.recorded_date, c.survey_id, names[c.survey_id], tuple(steps[c.survey_id]))
+            for c in found]
 
 
 def board(settings: Settings, journey_id: int) -> list[LiveStep]:

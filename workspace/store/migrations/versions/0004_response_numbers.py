@@ -7,6 +7,9 @@ response number is handed out in export order, so the answers of one question, a
 open-text question, are appended at the end of their part of the tree. Only ``responses`` itself is keyed
 by the random id, one row per response instead of one per answer.
 
+The comments lose their index on (survey, recorded date): every comment of a sync paid for a third B-tree
+insert for it, and the newest comments are read along their key now (by response number).
+
 ``responses`` is numbered here in the order the stored answers were recorded, as a sync would have done.
 
 Revision ID: 0004
@@ -85,7 +88,6 @@ def upgrade() -> None:
         sa.Column("recorded_date", Text),  # ISO-8601 UTC
     ], "SELECT old.survey_id, old.question_id, r.id, old.text, old.recorded_date "
        f"FROM comments old {numbered} ORDER BY old.survey_id, old.question_id, r.id")
-    op.create_index("comments_newest", "comments", ["survey_id", "recorded_date"])
 
 
 def downgrade() -> None:
