@@ -53,8 +53,8 @@ COMMIT_ROWS = 250_000
 COMMIT_SECONDS = 2.0
 #: The sync's page cache. What it must hold is the index of response ids (the one B-tree a sync still
 #: inserts into at random places, about 40 MB at 1M responses); answers and comments are appended. At 1M
-#: responses 32 MiB synced as fast as 64 MiB (the bench survey with comments: 80.8 s against 84.5 s) with 36 MB less
-#: peak memory; 16 MiB was 10 % slower.
+#: responses 32 MiB synced as fast as 64 MiB (the bench survey with comments: 80.8 s against 84.5 s) with
+#: 36 MB less peak memory; 16 MiB was 10 % slower.
 SYNC_CACHE_KIB = 32 * 1024
 
 
