@@ -209,9 +209,9 @@ def newest_comments(db: Database, survey_ids: Sequence[str] | None, limit: int) 
     """The comments last stored (of these surveys, of every survey when None), newest first.
 
     "Newest" is the order responses reached the store (an incremental export, a push): what a Live wall
-    means by "just came in". Read as one backward seek per open-text question along the comments' key,
-    merged here; a sort over every comment of a 1M-response survey took about a second, and an index on the
-    recorded date cost every comment of a sync one more B-tree to insert into.
+    means by "just came in". Read as one backward seek per open-text question along the comments' key and
+    merged here, instead of sorting every comment of the surveys; an index on the recorded date would cost
+    every comment a sync stores one more B-tree to insert into.
     """
     if limit <= 0:
         return []
