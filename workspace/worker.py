@@ -28,10 +28,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from workspace import jobs
 from workspace.config import Settings
-from workspace.sync import SyncResult, sync_survey
+
+if TYPE_CHECKING:  # the sync engine (and requests with it) is imported when a sync is due, not with the app
+    from workspace.sync import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,7 @@ class Worker:
         """Claim and run every due sync, one after another, until none is due (or stopping)."""
         from workspace.connection import open_client
         from workspace.errors import WorkspaceError
+        from workspace.sync import sync_survey
 
         results: list[SyncResult] = []
         if not jobs.anything_due(self.settings):
