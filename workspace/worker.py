@@ -146,13 +146,13 @@ class Worker:
     # -- scheduled syncs ----------------------------------------------------------------------------------
     def run_due_syncs(self) -> list[SyncResult]:
         """Claim and run every due sync, one after another, until none is due (or stopping)."""
+        results: list[SyncResult] = []
+        if not jobs.anything_due(self.settings):
+            return results
         from workspace.connection import open_client
         from workspace.errors import WorkspaceError
         from workspace.sync import sync_survey
 
-        results: list[SyncResult] = []
-        if not jobs.anything_due(self.settings):
-            return results
         try:
             client = open_client(self.settings)
         except WorkspaceError as exc:  # not connected: nothing is claimed, the next round tries again
