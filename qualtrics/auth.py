@@ -20,6 +20,7 @@ asked (so a globally set variable elsewhere cannot leak tokens either).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import os
@@ -29,13 +30,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
 from requests.auth import HTTPBasicAuth
-from requests_oauthlib import OAuth2Session
 
 from qualtrics.errors import (
     AuthenticationFailed,
@@ -51,6 +50,9 @@ from qualtrics.transport import (
     is_loopback,
     retrying_session,
 )
+
+if TYPE_CHECKING:  # requests-oauthlib is imported by the OAuth calls themselves: an API-token client never makes one
+    from requests_oauthlib import OAuth2Session
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -146,6 +148,8 @@ def begin_authorization(app: OAuthApp) -> AuthorizationRequest:
     """
     if not app.redirect_uri:
         raise QualtricsError("The OAuth redirect URI is not configured; set PULSE_URL.")
+    from requests_oauthlib import OAuth2Session
+
     state = secrets.token_urlsafe(32)
     verifier, challenge = _pkce_pair()
     session = OAuth2Session(app.client_id, redirect_uri=app.redirect_uri, scope=list(app.scopes), state=state)
@@ -155,14 +159,22 @@ def begin_authorization(app: OAuthApp) -> AuthorizationRequest:
     return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
 
 
-class _TokenSession(GuardedRedirects, OAuth2Session):
-    """OAuth2Session whose redirects keep to https and drop credentials on another host."""
+@functools.cache
+def _token_session_class() -> type[OAuth2Session]:
+    """OAuth2Session whose redirects keep to https and drop credentials on another host (made on first use,
+    when requests-oauthlib is imported)."""
+    from requests_oauthlib import OAuth2Session
+
+    class TokenSession(GuardedRedirects, OAuth2Session):
+        pass
+
+    return TokenSession
 
 
 def _token_session(app: OAuthApp, policy: RetryPolicy, client: Any = None) -> OAuth2Session:
     """OAuth2Session for the token endpoint only. Status retries (429/5xx) and connect retries are safe for a
     token POST; read retries are not (a replayed code or rotated refresh token would be refused)."""
-    session = _TokenSession(
+    session = _token_session_class()(
         client_id=None if client else app.client_id, client=client,
         redirect_uri=app.redirect_uri)
     retrying_session(policy, methods=frozenset({"POST"}), read_retries=False, session=session)
@@ -182,6 +194,8 @@ def _raise_transient(response: requests.Response) -> requests.Response:
 def _token_call(app: OAuthApp, session: OAuth2Session, call: Callable[[OAuth2Session], dict[str, Any]],
                 on_refusal: Callable[[str], QualtricsError]) -> dict[str, Any]:
     """Run one token-endpoint call, mapping every failure onto a typed error; closes ``session``."""
+    from oauthlib.oauth2 import OAuth2Error
+
     try:
         with session, _oauthlib_transport(app.token_url):
             token = call(session)
@@ -236,6 +250,8 @@ def client_credentials_token(app: OAuthApp, *, policy: RetryPolicy = RetryPolicy
     def call(session: OAuth2Session) -> dict[str, Any]:
         return session.fetch_token(app.token_url, auth=HTTPBasicAuth(app.client_id, app.client_secret),
                                    include_client_id=False, scope=" ".join(app.scopes), timeout=policy.timeout)
+
+    from oauthlib.oauth2 import BackendApplicationClient
 
     session = _token_session(app, policy, client=BackendApplicationClient(client_id=app.client_id))
     return _token_call(app, session, call, lambda err: AuthenticationFailed(

@@ -21,7 +21,6 @@ from qualtrics.auth import (
     OAuthCredentials,
     TokenCallback,
 )
-from qualtrics.definitions import parse_definition
 from qualtrics.errors import NotFound, PermissionDenied, QualtricsError
 from qualtrics.export import SYNC_FORMAT, Export, JobCallback, PollPolicy
 from qualtrics.models import (
@@ -174,6 +173,8 @@ class QualtricsClient:
 
     def question_catalog(self, survey_id: str) -> QuestionCatalog:
         """Trackable questions plus the skipped ones with their reasons."""
+        from qualtrics.definitions import parse_definition  # a sync reads the stored definition: most never parse one
+
         return parse_definition(self.definition(survey_id))
 
     def questions(self, survey_id: str) -> list[Question]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where answers are scored: the scoring package itself needs none
+    import numpy as np
 
 from scoring.intervals import nps_interval, t_interval, wilson_interval
 from scoring.mapping import AnswerMapping, MappingError, RowCounts
@@ -63,6 +64,8 @@ def score(
 
 def score_counts(metric_type: MetricType | str, mapping: AnswerMapping, counts: RowCounts) -> Score:
     """Score from per-row totals (what `AnswerMapping.count` returns)."""
+    import numpy as np
+
     metric = MetricType(metric_type)
     per_row = np.asarray(counts.per_row, dtype=np.float64)
     by_sentiment = np.bincount(mapping.sentiment_codes(), weights=per_row, minlength=4)
@@ -112,6 +115,8 @@ def score_counts(metric_type: MetricType | str, mapping: AnswerMapping, counts: 
 
 
 def _csat(mapping: AnswerMapping, per_row: np.ndarray, n: float) -> tuple[float, float, float, float | None]:
+    import numpy as np
+
     scores = mapping.scores()
     counted = np.array([r.sentiment != Sentiment.EXCLUDED for r in mapping.rows], dtype=bool)
     used = counted & (per_row > 0)

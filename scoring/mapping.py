@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where answers are tallied: reading a metric's mapping needs none
+    import numpy as np
 
 from vocabulary import is_not_an_answer, is_unsure
 from scoring.labels import polarity
@@ -84,6 +85,7 @@ class AnswerMapping:
 
     def row_indices(self, values: Any) -> np.ndarray:
         """Row position of every answer (vectorised): UNANSWERED (-2), UNMAPPED (-1) or 0..n-1."""
+        import numpy as np
         import pandas as pd  # here, not at the top: building a mapping (every metric read) needs none
 
         codes, uniques = pd.factorize(_as_array(values), use_na_sentinel=True)
@@ -96,12 +98,16 @@ class AnswerMapping:
 
     def sentiments(self, values: Any) -> np.ndarray:
         """Sentiment of every answer as an object array; None for unanswered or unmapped."""
+        import numpy as np
+
         table = np.array([row.sentiment for row in self.rows] + [None, None], dtype=object)
         # UNMAPPED (-1) and UNANSWERED (-2) land on the two trailing None entries.
         return table[self.row_indices(values)]
 
     def count(self, values: Any, weights: Any = None) -> RowCounts:
         """Tally answers per row; `weights` are counts (e.g. from SQL `GROUP BY value`)."""
+        import numpy as np
+
         answers = _as_array(values)
         rows = self.row_indices(answers)
         w = None if weights is None else answer_weights(weights, len(rows))
@@ -127,10 +133,14 @@ class AnswerMapping:
 
     def sentiment_codes(self) -> np.ndarray:
         """Per-row sentiment code (index into SENTIMENT_ORDER), for vectorised tallies."""
+        import numpy as np
+
         return np.array([SENTIMENT_CODE[row.sentiment] for row in self.rows], dtype=np.int64)
 
     def scores(self) -> np.ndarray:
         """Per-row CSAT score, NaN where the row has none."""
+        import numpy as np
+
         return np.array(
             [np.nan if row.score is None else float(row.score) for row in self.rows],
             dtype=np.float64,
@@ -304,6 +314,7 @@ def _as_array(values: Any) -> Any:
     Plain lists become object arrays: letting pandas infer a string dtype costs more than the
     whole scoring of a million answers.
     """
+    import numpy as np
     import pandas as pd
 
     if isinstance(values, pd.Series):
@@ -316,6 +327,8 @@ def _as_array(values: Any) -> Any:
 
 def answer_weights(weights: Any, n: int) -> np.ndarray:
     """Validated per-answer counts as float64 (ones when `weights` is None)."""
+    import numpy as np
+
     if weights is None:
         return np.ones(n, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64).reshape(-1)

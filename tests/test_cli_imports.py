@@ -1,6 +1,7 @@
 """The command line starts light: `import workspace.cli` (what every `python -m workspace …` pays before its
 command runs) brings in neither pandas/numpy (scores, the sync's parser) nor Streamlit nor SQLAlchemy
-(migrations only), so `sync --all` with nothing new is not a second of imports. Checked in a fresh process."""
+(migrations only), nor the HTTP and crypto libraries of the commands that call Qualtrics or open a stored
+grant, so `sync --all` with nothing new is not a second of imports. Checked in a fresh process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("pandas", "numpy", "streamlit", "sqlalchemy", "alembic", "plotly", "scipy", "psycopg")
+#: What only some commands need: Qualtrics calls (requests), OAuth grants and stored secrets.
+NETWORK_AND_CRYPTO = ("requests", "urllib3", "requests_oauthlib", "oauthlib", "cryptography")
 
 
 def _imported_by(code: str) -> set[str]:
@@ -21,12 +24,12 @@ def _imported_by(code: str) -> set[str]:
 
 
 def test_importing_the_command_line_loads_no_dataframe_ui_or_migration_library():
-    assert _imported_by("import workspace.cli").isdisjoint(HEAVY)
+    assert _imported_by("import workspace.cli").isdisjoint(HEAVY + NETWORK_AND_CRYPTO)
 
 
 def test_building_every_command_parser_loads_none_of_them_either():
     loaded = _imported_by("from workspace.cli import build_parser\nbuild_parser().parse_args(['sync', '--all'])")
-    assert loaded.isdisjoint(HEAVY)
+    assert loaded.isdisjoint(HEAVY + NETWORK_AND_CRYPTO)
 
 
 def test_the_score_command_keeps_its_arguments():
@@ -54,8 +57,11 @@ def test_a_re_sync_with_nothing_new_stores_nothing_and_never_loads_pandas(tmp_pa
     assert sync.sync_survey(settings, survey_id).answers > 0
     probe = ("import io, json, sys\nfrom workspace.cli import main\nerr = io.StringIO()\n"
              "code = main(['sync', '--all'], io.StringIO(), err)\n"
-             "print(json.dumps([code, err.getvalue(), 'pandas' in sys.modules]))")
+             "print(json.dumps([code, err.getvalue(), sorted(sys.modules)]))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    code, progress, pandas_loaded = json.loads(out.stdout.splitlines()[-1])
+    code, progress, loaded = json.loads(out.stdout.splitlines()[-1])
     assert code == 0 and "0 responses exported, 0 answers stored" in progress, progress
-    assert not pandas_loaded
+    # An API token: no grant to refresh or decrypt; the stored definition: none to parse.
+    assert {m.split(".")[0] for m in loaded}.isdisjoint({"pandas", "scipy", "requests_oauthlib", "oauthlib",
+                                                          "cryptography"})
+    assert "qualtrics.definitions" not in loaded

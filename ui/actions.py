@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from workspace import runs
 from workspace.config import Settings
 from workspace.errors import WorkspaceError
-from workspace.sync import SyncResult
+
+if TYPE_CHECKING:  # pages that only show a button need not import the sync engine
+    from workspace.sync import SyncResult
 
 #: How long Cancel waits for the stopped sync to record itself (it stops at its next export poll, <= 5 s).
 _CANCEL_WAIT_SECONDS = 8.0

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from ui import routes
 from ui.text import plain
-from workspace.connection import IntegrationStatus
 from workspace.scores import MetricCard
 from workspace.views import target_mark, target_text
+
+if TYPE_CHECKING:  # the Qualtrics client (requests) comes with the Integrations page, not with every card
+    from workspace.connection import IntegrationStatus
 
 BADGE_COLOURS = {"Active": "green", "Inactive": "gray", "Error": "red"}
 TONE_COLOURS = {"Positive": "blue", "Neutral": "orange", "Negative": "red", "No score": "gray"}

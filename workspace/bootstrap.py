@@ -12,12 +12,15 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qualtrics.sandbox import Sandbox
 from workspace import integration, metrics
 from workspace.config import Settings
 from workspace.store import ensure_migrated
 from workspace.worker import ensure_worker, log_to_stderr, stop_workers
+
+if TYPE_CHECKING:  # the sandbox (its server and data generator) is imported only where it is started
+    from qualtrics.sandbox import Sandbox
 
 # The embedded sandbox's data depend only on the seed and today's date, so a demo looks the same
 # on every machine; PULSE_SANDBOX_LIVE=0 stops it adding responses (tests want fixed numbers).
@@ -48,6 +51,8 @@ def runtime() -> Runtime:
 def embedded_sandbox(live: bool, redirect_uri: str, definitions: str) -> Sandbox:
     """The embedded sandbox, with the QSF files of ``definitions`` as surveys when set. A folder that does not
     exist, or a file that cannot be read, is logged with its name; the demo surveys work regardless."""
+    from qualtrics.sandbox import Sandbox
+
     try:
         sandbox = Sandbox(seed=SANDBOX_SEED, live=live, redirect_uris=(redirect_uri,), definitions=definitions or None)
     except FileNotFoundError as exc:

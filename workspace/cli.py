@@ -22,17 +22,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from qualtrics.errors import QualtricsError
-from workspace import jobs, journeys, store
+from workspace import jobs, store
 from workspace.config import ConfigError, Settings
 from workspace.crypto import SecretKeyError
 from workspace.errors import NotFound, WorkspaceError
 
+if TYPE_CHECKING:
+    from workspace.journeys import Journey
+
 # What a command needs beyond the store it imports when it runs: pandas and numpy (scores, the sync's
-# parser, score files) cost most of a second, more than `sync --all` with nothing new takes in all
-# (tests/test_cli_imports.py keeps this module free of them).
+# parser, score files) cost most of a second and requests a fifth of one, while `sync --all` with nothing
+# new takes a tenth once imported (tests/test_cli_imports.py keeps this module free of them).
 
 METRIC_TYPES = ("nps", "csat", "ces")
 
@@ -72,7 +75,7 @@ def cmd_metrics(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _journey_json(journey: journeys.Journey) -> dict[str, Any]:
+def _journey_json(journey: Journey) -> dict[str, Any]:
     return {"id": journey.id, "name": journey.name, "description": journey.description,
             "stages": [{"id": stage.id, "name": stage.name,
                         "steps": [{"id": step.id, "name": step.name, "metrics": list(step.metric_ids)}
@@ -80,7 +83,7 @@ def _journey_json(journey: journeys.Journey) -> dict[str, Any]:
                        for stage in journey.stages]}
 
 
-def _print_journey(journey: journeys.Journey, out: TextIO) -> None:
+def _print_journey(journey: Journey, out: TextIO) -> None:
     print(journey.name, file=out)
     if not journey.stages:
         print("  (no stages yet)", file=out)
@@ -92,6 +95,8 @@ def _print_journey(journey: journeys.Journey, out: TextIO) -> None:
 
 
 def cmd_journeys(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import journeys
+
     found = journeys.list_journeys(_settings())
     if args.json:
         for journey in found:
@@ -106,6 +111,8 @@ def cmd_journeys(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_add_journey(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from workspace import journeys
+
     steps = [journeys.parse_step_path(path) for path in args.step]
     done = journeys.ensure_journey(_settings(), args.name, steps)
     added = "; ".join(f"{stage}/{step}" for stage, step in done.added)
@@ -120,7 +127,7 @@ def cmd_add_journey(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_add_metric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from workspace import metrics
+    from workspace import journeys, metrics
     from workspace.catalog import refresh_questions
     from workspace.connection import open_client, reporting_auth_failures
 

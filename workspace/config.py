@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from qualtrics.settings import QualtricsSettings
-from qualtrics.transport import is_loopback_host
 
 DEFAULT_PULSE_URL = "http://localhost:8501"
 DEFAULT_DB = "data/pulse.db"
@@ -283,6 +282,8 @@ def exposure_problem(settings: Settings, bind_address: str | None, login_configu
     """
     if login_configured or settings.open_access:
         return None
+    from qualtrics.transport import is_loopback_host  # here: it brings requests, which most commands never use
+
     address = (bind_address or "").strip()
     if not is_loopback_host(address):
         where = f"on {address}" if address else "on every interface (no server.address)"

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+# cryptography is imported where a key is made or a secret sealed or opened: a command line run with an API
+# token (cron's `sync --all`) never does either.
 
 #: scrypt cost (RFC 7914): N=2^15, r=8, p=1 takes ~32 MiB and ~0.1 s per derivation — once per process and
 #: salt, thanks to the cache below — and makes each guess of a stolen store's passphrase cost the same.
@@ -55,6 +55,8 @@ def fernet_key_of(secret: str) -> bytes | None:
 @functools.lru_cache(maxsize=8)
 def stretch_passphrase(passphrase: str, salt: bytes) -> bytes:
     """The Fernet key of a passphrase: scrypt(passphrase, salt), cached (the derivation is slow on purpose)."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     kdf = Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
     return base64.urlsafe_b64encode(kdf.derive(passphrase.strip().encode()))
 
@@ -112,6 +114,8 @@ def load_or_create_key(path: Path) -> bytes:
                 if key:
                     break
         return key
+    from cryptography.fernet import Fernet
+
     key = Fernet.generate_key()
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
@@ -124,12 +128,16 @@ class TokenCipher:
     """Encrypts and decrypts small secrets (token dicts, PKCE verifiers) for storage."""
 
     def __init__(self, key: bytes) -> None:
+        from cryptography.fernet import Fernet
+
         self._fernet = Fernet(key)
 
     def encrypt_text(self, text: str) -> bytes:
         return self._fernet.encrypt(text.encode("utf-8"))
 
     def decrypt_text(self, blob: bytes) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(bytes(blob)).decode("utf-8")
         except InvalidToken:

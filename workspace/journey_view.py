@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 import scoring
-from workspace import downloads, journeys, live, metrics, scores
+from workspace import downloads, journeys, metrics, scores
 from workspace.answers import segment_values
 from workspace.config import Settings
 from workspace.journeys import Journey
@@ -69,8 +69,9 @@ def build_filter(date_range: Sequence[dt.date] | dt.date, segments: Mapping[str,
 
 def segment_options(settings: Settings, journey: Journey) -> dict[str, list[str]]:
     """Segment field → values seen in the surveys of the journey's metrics."""
+    placed = {metric_id for step in journey.steps for metric_id in step.metric_ids}
     merged: dict[str, set[str]] = {}
-    for survey_id in live.survey_ids(settings, journey.id):
+    for survey_id in {m.survey_id for m in metrics.list_metrics(settings) if m.id in placed}:
         for field, values in segment_values(settings, survey_id).items():
             merged.setdefault(field, set()).update(values)
     return {field: sorted(values) for field, values in sorted(merged.items())}

@@ -19,7 +19,9 @@ from workspace.catalog import survey_name
 from workspace.config import Settings
 from workspace.metrics import Metric
 from workspace.scores import NO_FILTER, MetricCard, ScoreFilter
-from workspace.wizard import mapping_from_table
+
+# workspace.wizard is imported by the two functions that edit a mapping: it brings the sync engine and the
+# Qualtrics client, which pages showing cards (every one) do not need.
 
 LIBRARY_COLUMNS = ["id", "title", "type", "survey", "question", "score", "n", "interval", "trend",
                    "last_sync", "status", "low_confidence"]
@@ -115,6 +117,8 @@ def default_mapping_table(settings: Settings, metric: Metric) -> pd.DataFrame:
 
 def save_mapping(settings: Settings, metric: Metric, table: pd.DataFrame) -> Metric:
     """Store an edited mapping; scores change at once because they are computed from stored answers."""
+    from workspace.wizard import mapping_from_table
+
     return metrics.update_metric(settings, metric.id, mapping=mapping_from_table(table, metric.type_name))
 
 

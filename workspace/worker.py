@@ -28,10 +28,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from workspace import jobs
 from workspace.config import Settings
-from workspace.sync import SyncResult, sync_survey
+
+if TYPE_CHECKING:  # the sync engine (and requests with it) is imported when a sync is due, not with the app
+    from workspace.sync import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +146,13 @@ class Worker:
     # -- scheduled syncs ----------------------------------------------------------------------------------
     def run_due_syncs(self) -> list[SyncResult]:
         """Claim and run every due sync, one after another, until none is due (or stopping)."""
-        from workspace.connection import open_client
-        from workspace.errors import WorkspaceError
-
         results: list[SyncResult] = []
         if not jobs.anything_due(self.settings):
             return results
+        from workspace.connection import open_client
+        from workspace.errors import WorkspaceError
+        from workspace.sync import sync_survey
+
         try:
             client = open_client(self.settings)
         except WorkspaceError as exc:  # not connected: nothing is claimed, the next round tries again

@@ -11,7 +11,6 @@ import pandas as pd
 
 from workspace.config import Settings
 from workspace.datahub.body import DEFAULT_TEXT_FIELDS, RESERVED, Push
-from workspace.datahub.sentiment import polarity
 from workspace.store import connect, transaction, utcnow
 from workspace.errors import Invalid
 
@@ -148,6 +147,8 @@ def shown_text(text: str, length: int, limit: int) -> str:
 
 def latest_sources(settings: Settings, limit: int = 50) -> pd.DataFrame:
     """The newest received responses, one row each, ready for a table (texts are user input: show as text)."""
+    from workspace.datahub.sentiment import polarity  # here: its model's libraries take a second to import
+
     with connect(settings.store) as db:
         sources = db.execute(
             "SELECT id, updated_at, survey_id, response_id, step, status, deliveries FROM datahub_sources "

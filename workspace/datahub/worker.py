@@ -14,7 +14,7 @@ import logging
 import time
 
 from workspace.config import Settings
-from workspace.datahub import sentiment, store
+from workspace.datahub import store
 
 BATCH = 50
 RETRY_SECONDS = 1.0
@@ -26,6 +26,10 @@ def read_batch(settings: Settings, limit: int = BATCH) -> int:
     """Score and store up to ``limit`` unread texts; returns how many (0: nothing was unread)."""
     batch = store.unread_texts(settings, limit)
     if batch:
+        # Imported with the first text to read: scikit-learn and scipy take seconds of CPU, which the mining
+        # thread would otherwise spend at every start of the app, beside its first pages.
+        from workspace.datahub import sentiment
+
         store.record_sentiments(settings, list(zip(batch, sentiment.scores([t.text for t in batch]))))
     return len(batch)
 
