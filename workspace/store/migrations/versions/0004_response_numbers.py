@@ -2,7 +2,7 @@
 
 Why: a Qualtrics response id (``R_…``) is random text. Keyed by it, every answer of a first export landed at
 a random place in the answers' B-tree, and once that tree outgrew the page cache (about 1M responses) each
-insert read and rewrote a page from disk: 3.7M comments of a 1M-response survey took 79 s of CPU. A
+insert read and rewrote a page from outside it: 3.7M comments of a 1M-response survey took 79 s of CPU. A
 response number is handed out in export order, so the answers of one question, and the comments of one
 open-text question, are appended at the end of their part of the tree. Only ``responses`` itself is keyed
 by the random id, one row per response instead of one per answer.
