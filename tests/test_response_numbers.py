@@ -113,7 +113,7 @@ def test_a_store_from_before_response_numbers_keeps_every_answer_comment_and_seg
                           ).fetchall() == [("R_c", "Slow login")]
 
 
-def test_the_newest_comments_are_the_last_stored_across_questions_and_surveys(tmp_path):
+def test_the_newest_comments_are_the_latest_recorded_across_questions_and_surveys(tmp_path):
     settings = settings_for(tmp_path)
     for survey_id in (SURVEY, "SV_other"):
         catalog.store_definition(settings, survey_id, [
@@ -126,16 +126,18 @@ def test_the_newest_comments_are_the_last_stored_across_questions_and_surveys(tm
             answers.write_batch(db, survey_id, pd.DataFrame(rows, columns=wide), [], {},
                                 comment_ids=["QID4_TEXT", "QID5_TEXT"])
 
-    # A push of a response recorded earlier arrives after an export of later ones: it is the newest here.
+    # The survey synced last is not the one answered last: the merge goes by recorded date, not by arrival.
     store_comments(SURVEY, [("R_1", "2026-03-01T09:00:00Z", True, "Slow login", "Nice staff"),
-                            ("R_2", "2026-03-01T10:00:00Z", True, None, "Long queue")])
-    store_comments("SV_other", [("R_3", "2026-03-02T08:00:00Z", True, "Clear bill", None)])
-    store_comments(SURVEY, [("R_0", "2026-02-28T09:00:00Z", True, "Pushed late", None)])
+                            ("R_2", "2026-03-03T10:00:00Z", True, None, "Long queue")])
+    store_comments("SV_other", [("R_3", "2026-03-02T08:00:00Z", True, "Clear bill", None),
+                                ("R_4", None, True, "Undated", None)])
+    store_comments(SURVEY, [("R_5", "2026-03-04T09:00:00Z", True, "Pushed now", None)])
 
     with store.connect(settings.store) as db:
         newest = answers.newest_comments(db, None, 3)
         assert [(c.response_id, c.text) for c in newest] == [
-            ("R_0", "Pushed late"), ("R_3", "Clear bill"), ("R_2", "Long queue")]
+            ("R_5", "Pushed now"), ("R_2", "Long queue"), ("R_3", "Clear bill")]
         assert [c.text for c in answers.newest_comments(db, [SURVEY], 10)] == [
-            "Pushed late", "Long queue", "Nice staff", "Slow login"]
+            "Pushed now", "Long queue", "Nice staff", "Slow login"]
+        assert [c.text for c in answers.newest_comments(db, ["SV_other"], 10)] == ["Clear bill", "Undated"]
         assert answers.newest_comments(db, [], 10) == [] and answers.newest_comments(db, None, 0) == []

@@ -192,10 +192,10 @@ def recount_days(db: Database, survey_id: str, question_id: str, since: str | No
         f"GROUP BY survey_id, question_id, {_DAY}, value, coalesce(finished, 0)", [survey_id, question_id, *args])
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class StoredComment:
     """One stored open-text answer. ``text`` is what the respondent typed: show it as text, never as Markdown
-    or HTML. Ordered by ``number``, the order responses reached the store."""
+    or HTML. ``number`` is its response's number, the order responses reached the store."""
 
     number: int
     survey_id: str
@@ -206,12 +206,12 @@ class StoredComment:
 
 
 def newest_comments(db: Database, survey_ids: Sequence[str] | None, limit: int) -> list[StoredComment]:
-    """The comments last stored (of these surveys, of every survey when None), newest first.
+    """The newest comments (of these surveys, of every survey when None), by recorded date, newest first.
 
-    "Newest" is the order responses reached the store (an incremental export, a push): what a Live wall
-    means by "just came in". Read as one backward seek per open-text question along the comments' key and
-    merged here, instead of sorting every comment of the surveys; an index on the recorded date would cost
-    every comment a sync stores one more B-tree to insert into.
+    Read as one backward seek per open-text question along the comments' key, the ``limit`` last stored of
+    each (a question's responses are numbered as they arrive, export by export, so those are its newest),
+    then merged by recorded date. That replaces sorting every comment of the surveys; an index on the
+    recorded date would cost every comment a sync stores one more B-tree to insert into.
     """
     if limit <= 0:
         return []
@@ -227,7 +227,7 @@ def newest_comments(db: Database, survey_ids: Sequence[str] | None, limit: int) 
             "SELECT c.response, c.survey_id, r.response_id, c.question_id, c.recorded_date, c.text "
             "FROM comments c JOIN responses r ON r.id = c.response WHERE c.survey_id = ? AND c.question_id = ? "
             "ORDER BY c.response DESC LIMIT ?", (survey_id, question_id, int(limit))))
-    return heapq.nlargest(limit, found)
+    return heapq.nlargest(limit, found, key=lambda c: (c.recorded_date or "", c.number, c.question_id))
 
 
 def answer_count(settings: Settings, survey_id: str, question_id: str | None = None) -> int:

@@ -64,7 +64,7 @@ def survey_ids(settings: Settings, journey_id: int) -> list[str]:
 
 
 def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveComment]:
-    """The open-text answers of the journey's surveys that came in last (syncs, pushes), newest first."""
+    """The newest open-text answers of the journey's surveys (as stored by syncs and pushes), newest first."""
     steps = _survey_steps(settings, journey_id)
     if not steps or limit <= 0:
         return []
