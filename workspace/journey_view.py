@@ -69,9 +69,8 @@ def build_filter(date_range: Sequence[dt.date] | dt.date, segments: Mapping[str,
 
 def segment_options(settings: Settings, journey: Journey) -> dict[str, list[str]]:
     """Segment field → values seen in the surveys of the journey's metrics."""
-    placed = {metric_id for step in journey.steps for metric_id in step.metric_ids}
     merged: dict[str, set[str]] = {}
-    for survey_id in {m.survey_id for m in metrics.list_metrics(settings) if m.id in placed}:
+    for survey_id in metrics.surveys_of(settings, journey.metric_ids):
         for field, values in segment_values(settings, survey_id).items():
             merged.setdefault(field, set()).update(values)
     return {field: sorted(values) for field, values in sorted(merged.items())}

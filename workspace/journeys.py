@@ -48,6 +48,11 @@ class Journey:
         """All steps left to right, across stages."""
         return tuple(step for stage in self.stages for step in stage.steps)
 
+    @property
+    def metric_ids(self) -> set[int]:
+        """The metrics placed anywhere on the journey."""
+        return {metric_id for step in self.steps for metric_id in step.metric_ids}
+
 
 @dataclass(frozen=True)
 class Placement:

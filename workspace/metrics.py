@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -189,6 +190,12 @@ def list_metrics(settings: Settings, survey_id: str | None = None) -> list[Metri
     where, args = ("WHERE survey_id = ?", [survey_id]) if survey_id else ("", [])
     with connect(settings.store) as db:
         return [_row_to_metric(r) for r in db.query(f"SELECT * FROM metrics {where} ORDER BY id", args)]
+
+
+def surveys_of(settings: Settings, metric_ids: Iterable[int]) -> list[str]:
+    """The surveys behind these metrics (a journey's, a step's), sorted."""
+    wanted = set(metric_ids)
+    return sorted({m.survey_id for m in list_metrics(settings) if m.id in wanted})
 
 
 _UNSET: Any = object()

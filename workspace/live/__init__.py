@@ -60,7 +60,7 @@ def _survey_steps(settings: Settings, journey_id: int) -> dict[str, list[str]]:
 
 def survey_ids(settings: Settings, journey_id: int) -> list[str]:
     """The surveys behind the metrics on a journey."""
-    return sorted(_survey_steps(settings, journey_id))
+    return metrics.surveys_of(settings, journeys.get_journey(settings, journey_id).metric_ids)
 
 
 def comments(settings: Settings, journey_id: int, limit: int = 8) -> list[LiveComment]:
