@@ -12,8 +12,8 @@ time across processes and machines; every store transaction below checks the cla
    covers it too.
 3. Whole batches are written in write transactions as ``executemany`` upserts keyed by (survey, question,
    response number; :mod:`workspace.answers`): a retried or repeated export can never duplicate, a crash
-   never leaves half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because every commit
-   rewrites the B-tree pages it touched into the WAL.
+   never leaves half a batch. Consecutive batches share a transaction (up to 250k rows or 2 s), because
+   every commit rewrites the B-tree pages it touched into the WAL.
 4. The new continuation token is stored in the same transaction as the last batch. A crash before that
    re-exports the same responses next time (harmless, see 3) instead of skipping any.
 
